@@ -1,0 +1,231 @@
+import { type Clock, systemClock } from '../clock.ts'
+import { type Duration, parseDuration } from '../duration.ts'
+import { ErrorCode, OncueError } from '../errors.ts'
+import type { RunRecord, Store } from '../store/port.ts'
+import { Client } from './client.ts'
+import { Committer } from './committer.ts'
+import type { StepDefinition, StepFn, StepOptions, WorkflowDefinition, WorkflowFn, WorkflowOptions } from './definitions.ts'
+import type { EngineHost } from './host.ts'
+import { retryPolicy } from './retry.ts'
+import { newWorkerId, Worker } from './worker.ts'
+
+export interface WorkerOptions {
+  /** Names this process in leases. Default: a random id. */
+  id?: string
+  /** Runs executed at once. Default 100. */
+  concurrency?: number
+  /** How long a crashed worker's runs stay leased before another takes them. Default `'30s'`. */
+  lease?: Duration
+  /** How often to look for work created by other processes. Default `'500ms'`. */
+  pollInterval?: Duration
+  /** How long `stop()` lets running steps finish. Default `'30s'`. */
+  drainTimeout?: Duration
+  /** Waits shorter than this keep a run in memory rather than suspending it. Default `'1s'`. */
+  keepLive?: Duration
+}
+
+export interface OncueOptions {
+  store: Store
+  /** Default: the system clock. `@oncue/testing` passes a virtual one. */
+  clock?: Clock
+  worker?: WorkerOptions
+}
+
+export interface StartAppOptions {
+  /** Drain and exit on these signals. Default `['SIGTERM', 'SIGINT']`; `false` to leave them alone. */
+  shutdownOn?: NodeJS.Signals[] | false
+}
+
+/** An oncue application: its steps and workflows, a worker that runs them, and a client. */
+export class OncueApp {
+  readonly store: Store
+  readonly clock: Clock
+  readonly client: Client
+  readonly committer: Committer
+  readonly worker: Worker
+  readonly #steps = new Map<string, StepDefinition>()
+  readonly #workflows = new Map<string, WorkflowDefinition>()
+  readonly #finishWaiters = new Map<string, Set<() => void>>()
+  #ready: Promise<void> | undefined
+  #started = false
+  #signalHandler: ((signal: NodeJS.Signals) => void) | undefined
+  #signals: NodeJS.Signals[] = []
+
+  constructor(options: OncueOptions) {
+    if (!options?.store)
+      throw new OncueError(ErrorCode.InvalidArgument, 'oncue: options.store is required, e.g. oncue({ store: memory() })')
+    this.store = options.store
+    this.clock = options.clock ?? systemClock
+    this.committer = new Committer(this.store)
+    const w = options.worker ?? {}
+    const host: EngineHost = {
+      store: this.store,
+      committer: this.committer,
+      clock: this.clock,
+      keepLiveMs: parseDuration(w.keepLive ?? '1s', 'worker.keepLive'),
+      latestWorkflow: (name) => this.#latest(name),
+      step: (name) => this.#steps.get(name),
+      finished: (run) => this.#finished(run),
+      poke: () => this.worker.poke(),
+    }
+    const concurrency = w.concurrency ?? 100
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new OncueError(ErrorCode.InvalidArgument, `worker.concurrency: must be an integer ≥ 1, got ${concurrency}`)
+    this.worker = new Worker(
+      host,
+      {
+        id: w.id ?? newWorkerId(),
+        concurrency,
+        leaseMs: parseDuration(w.lease ?? '30s', 'worker.lease'),
+        pollIntervalMs: parseDuration(w.pollInterval ?? '500ms', 'worker.pollInterval'),
+        drainTimeoutMs: parseDuration(w.drainTimeout ?? '30s', 'worker.drainTimeout'),
+      },
+      () => this.#workflows,
+    )
+    this.client = new Client({
+      ready: () => this.ready(),
+      store: this.store,
+      committer: this.committer,
+      now: () => this.clock.now(),
+      latestWorkflow: (name) => this.#latest(name),
+      nudge: (id) => this.#nudge(id),
+      whenFinished: (id, ms) => this.#whenFinished(id, ms),
+    })
+  }
+
+  step<I, O>(name: string, fn: StepFn<I, O>, options: StepOptions = {}): StepDefinition<I, O> {
+    checkName(name, 'app.step')
+    if (typeof fn !== 'function') throw new OncueError(ErrorCode.InvalidArgument, `app.step(${name}): fn must be a function`)
+    if (this.#steps.has(name)) throw new OncueError(ErrorCode.InvalidArgument, `app.step: a step named "${name}" is already registered`)
+    const def: StepDefinition<I, O> = {
+      kind: 'step',
+      name,
+      fn,
+      retry: retryPolicy(options.retry, `app.step(${name}).retry`),
+      timeoutMs: options.timeout === undefined ? undefined : parseDuration(options.timeout, `app.step(${name}).timeout`),
+    }
+    this.#steps.set(name, def as StepDefinition)
+    return def
+  }
+
+  workflow<I, O>(name: string, options: WorkflowOptions, fn: WorkflowFn<I, O>): WorkflowDefinition<I, O>
+  workflow<I, O>(name: string, fn: WorkflowFn<I, O>): WorkflowDefinition<I, O>
+  workflow<I, O>(name: string, a: WorkflowOptions | WorkflowFn<I, O>, b?: WorkflowFn<I, O>): WorkflowDefinition<I, O> {
+    checkName(name, 'app.workflow')
+    const options = typeof a === 'function' ? {} : a
+    const fn = typeof a === 'function' ? a : b
+    if (typeof fn !== 'function') throw new OncueError(ErrorCode.InvalidArgument, `app.workflow(${name}): fn must be a function`)
+    const version = options.version ?? 1
+    if (!Number.isInteger(version) || version < 1)
+      throw new OncueError(ErrorCode.InvalidArgument, `app.workflow(${name}).version: must be an integer ≥ 1, got ${version}`)
+    const key = `${name}@${version}`
+    if (this.#workflows.has(key))
+      throw new OncueError(ErrorCode.InvalidArgument, `app.workflow: ${name} version ${version} is already registered`)
+    const def: WorkflowDefinition<I, O> = {
+      kind: 'workflow',
+      name,
+      version,
+      timeoutMs: options.timeout === undefined ? undefined : parseDuration(options.timeout, `app.workflow(${name}).timeout`),
+      fn,
+    }
+    this.#workflows.set(key, def as WorkflowDefinition)
+    return def
+  }
+
+  /** Prepares the store (idempotent). Client calls do this on their own. */
+  ready(): Promise<void> {
+    this.#ready ??= this.store.init()
+    return this.#ready
+  }
+
+  /** Registers the workflows in the store and starts executing runs. */
+  async start(options: StartAppOptions = {}): Promise<void> {
+    if (this.#started) return
+    await this.ready()
+    await this.store.registerWorkflows(
+      [...this.#workflows.values()].map((d) => ({ name: d.name, version: d.version })),
+      this.clock.now(),
+    )
+    this.#started = true
+    this.worker.start()
+    const signals = options.shutdownOn === undefined ? (['SIGTERM', 'SIGINT'] as NodeJS.Signals[]) : options.shutdownOn || []
+    if (signals.length > 0) {
+      this.#signals = signals
+      this.#signalHandler = (signal) => {
+        void this.stop().finally(() => {
+          // Re-raise so the process ends as it would have without us, unless someone else listens.
+          if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
+        })
+      }
+      for (const s of signals) process.once(s, this.#signalHandler)
+    }
+  }
+
+  /** Drains: running steps finish, their runs suspend, leases are released. */
+  async stop(): Promise<void> {
+    if (this.#signalHandler) for (const s of this.#signals) process.off(s, this.#signalHandler)
+    this.#signalHandler = undefined
+    if (this.#started) {
+      this.#started = false
+      await this.worker.stop()
+    }
+    await this.committer.drain()
+  }
+
+  /** Stops and closes the store. */
+  async close(): Promise<void> {
+    await this.stop()
+    await this.store.close()
+  }
+
+  get workflows(): WorkflowDefinition[] {
+    return [...this.#workflows.values()]
+  }
+
+  #latest(name: string): WorkflowDefinition | undefined {
+    let latest: WorkflowDefinition | undefined
+    for (const d of this.#workflows.values()) if (d.name === name && (!latest || d.version > latest.version)) latest = d
+    return latest
+  }
+
+  #nudge(runId: string) {
+    const act = this.worker.active.get(runId)
+    if (act) void act.nudge()
+    // A cancel reaches children too: let live children look again.
+    for (const other of this.worker.active.values()) if (other.run.parentId) void other.nudge()
+    this.worker.poke()
+  }
+
+  #finished(run: RunRecord) {
+    const waiters = this.#finishWaiters.get(run.id)
+    if (waiters) for (const w of waiters) w()
+    if (run.parentId) this.#nudge(run.parentId)
+  }
+
+  #whenFinished(runId: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.#finishWaiters.get(runId)
+      if (!set) this.#finishWaiters.set(runId, (set = new Set()))
+      const done = () => {
+        clearTimeout(timer)
+        set.delete(done)
+        if (set.size === 0) this.#finishWaiters.delete(runId)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      set.add(done)
+    })
+  }
+}
+
+function checkName(name: unknown, where: string) {
+  if (typeof name !== 'string' || !/^[\w.:/-]{1,120}$/.test(name))
+    throw new OncueError(
+      ErrorCode.InvalidArgument,
+      `${where}: name must be 1–120 letters, digits or . _ : / -, got ${JSON.stringify(name)}`,
+    )
+}
+
+export function oncue(options: OncueOptions): OncueApp {
+  return new OncueApp(options)
+}

@@ -1,0 +1,79 @@
+import type { Duration } from '../duration.ts'
+import type { RetryOptions, RetryPolicy } from './retry.ts'
+
+/** What a step function gets besides its input. */
+export interface StepContext {
+  /** `runId:stepIndex`: the same on every attempt and after a crash; pass it to external calls. */
+  idempotencyKey: string
+  runId: string
+  step: string
+  /** 1 on the first attempt. */
+  attempt: number
+  /** Aborted when the attempt times out, the run is cancelled, or the worker stops. */
+  signal: AbortSignal
+}
+
+export type StepFn<I, O> = (input: I, ctx: StepContext) => O | Promise<O>
+
+export interface StepOptions {
+  retry?: RetryOptions
+  /** Per attempt; the attempt's `signal` is aborted when it passes. */
+  timeout?: Duration
+}
+
+export interface StepDefinition<I = unknown, O = unknown> {
+  readonly kind: 'step'
+  readonly name: string
+  readonly fn: StepFn<I, O>
+  readonly retry: RetryPolicy
+  readonly timeoutMs: number | undefined
+}
+
+/** What a compensation step receives: the undone step's input and the result it recorded. */
+export interface Compensation<I = unknown, O = unknown> {
+  input: I
+  result: O
+}
+
+export interface RunOptions<I, O> {
+  /** Runs (durably, in reverse order with the others) if the workflow later fails or is cancelled. */
+  compensate?: StepDefinition<Compensation<I, O>, unknown>
+  retry?: RetryOptions
+  timeout?: Duration
+}
+
+export interface WorkflowOptions {
+  /** Runs are pinned to the version they started on. Default 1. */
+  version?: number
+  /** The whole run's deadline; when it passes the run is timed out and compensated. */
+  timeout?: Duration
+}
+
+export interface WorkflowContext {
+  readonly runId: string
+  readonly workflow: string
+  readonly version: number
+  run<I, O>(step: StepDefinition<I, O>, input: I, options?: RunOptions<I, O>): Promise<O>
+  /** Sleeps for a duration, or until a `Date` / epoch milliseconds. Durable: survives restarts. */
+  sleep(duration: Duration | Date): Promise<void>
+  /** The next signal of this name (buffered if it came early), or `undefined` after `timeout`. */
+  waitFor<T = unknown>(signal: string, options?: { timeout?: Duration }): Promise<T | undefined>
+  /** Starts a child workflow and waits for its result; cancelling this run cancels the child. */
+  child<I, O>(workflow: WorkflowDefinition<I, O> | string, input: I, options?: { id?: string }): Promise<O>
+  /** The time, recorded on first execution and replayed after. */
+  now(): number
+  /** A number in [0, 1) that replays identically. */
+  random(): number
+  /** A UUID that replays identically. */
+  uuid(): string
+}
+
+export type WorkflowFn<I, O> = (ctx: WorkflowContext, input: I) => Promise<O>
+
+export interface WorkflowDefinition<I = unknown, O = unknown> {
+  readonly kind: 'workflow'
+  readonly name: string
+  readonly version: number
+  readonly timeoutMs: number | undefined
+  readonly fn: WorkflowFn<I, O>
+}

@@ -1,0 +1,89 @@
+import { ErrorCode, isTerminal, OncueError, RetryableError, serializeError } from '../errors.ts'
+import type { JournalEntry } from '../store/port.ts'
+import type { Activation, Op } from './activation.ts'
+import type { StepDefinition } from './definitions.ts'
+import { type RetryPolicy, retryDelay } from './retry.ts'
+
+export interface Attempts {
+  policy: RetryPolicy
+  timeoutMs: number | undefined
+  /** History event prefix: `step` or `compensation`. */
+  label: 'step' | 'compensation'
+  /** True once results must be dropped (the run ended, or the lease is gone). */
+  stopped: () => boolean
+}
+
+/**
+ * Runs a step until it succeeds, fails for good, or runs out of attempts, journaling each attempt.
+ * A step resumed after a crash goes on from the attempts already recorded, with the same
+ * idempotency key (`runId:seq`), so the interrupted attempt is the only one that may repeat.
+ */
+export async function runAttempts(act: Activation, op: Op, def: StepDefinition, input: unknown, how: Attempts) {
+  const { label } = how
+  while (!how.stopped()) {
+    let entry: JournalEntry = op.entry
+    if (entry.wakeAt !== null && entry.wakeAt > act.now()) {
+      // A retry delay is a wait like a timer: a long one lets the run suspend and leave memory.
+      op.state = 'waiting'
+      act.schedule()
+      await act.delay(entry.wakeAt - act.now())
+      if (how.stopped()) return
+      op.state = 'live'
+    }
+    const attempt = entry.attempts + 1
+    entry = { ...entry, attempts: attempt, wakeAt: null, updatedAt: act.now() }
+    act.setEntry(op, entry)
+    const started = [act.event(`${label}_started`, { name: def.name, seq: op.seq, attempt })]
+    if (attempt === 1) started.unshift(act.event(`${label}_scheduled`, { name: def.name, seq: op.seq, input }))
+    void act.write({ journal: [entry], history: started, patch: { currentStep: def.name } })
+
+    const ac = new AbortController()
+    act.aborts.add(ac)
+    const cancelTimeout =
+      how.timeoutMs === undefined
+        ? undefined
+        : act.host.clock.setTimer(how.timeoutMs, () =>
+            ac.abort(new RetryableError(`${label} "${def.name}" timed out after ${how.timeoutMs}ms`, { code: ErrorCode.StepTimeout })),
+          )
+    act.busy++
+    try {
+      const value = await untilAborted(
+        Promise.resolve().then(() =>
+          def.fn(input, { idempotencyKey: `${act.id}:${op.seq}`, runId: act.id, step: def.name, attempt, signal: ac.signal }),
+        ),
+        ac.signal,
+      ).finally(() => act.busy--)
+      if (how.stopped()) return
+      await act.complete(op, { output: value }, [act.event(`${label}_completed`, { name: def.name, seq: op.seq, attempt, output: value })])
+      return
+    } catch (err) {
+      if (how.stopped()) return
+      if (isTerminal(err) || attempt >= how.policy.maxAttempts) {
+        const error = serializeError(err)
+        await act.complete(op, { error: err }, [act.event(`${label}_failed`, { name: def.name, seq: op.seq, attempt, error })])
+        return
+      }
+      const retryAfter = err instanceof RetryableError ? err.retryAfter : undefined
+      const delay = retryAfter ?? retryDelay(how.policy, attempt, Math.random())
+      const error = serializeError(err)
+      entry = { ...op.entry, wakeAt: act.now() + delay, error: JSON.stringify(error), updatedAt: act.now() }
+      act.setEntry(op, entry)
+      void act.write({
+        journal: [entry],
+        history: [act.event(`${label}_retried`, { name: def.name, seq: op.seq, attempt, delay, error })],
+      })
+    } finally {
+      cancelTimeout?.()
+      act.aborts.delete(ac)
+    }
+  }
+}
+
+/** Settles with `work`, or rejects with the signal's reason as soon as it aborts. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason ?? new OncueError(ErrorCode.Cancelled, 'aborted'))
+    signal.addEventListener('abort', onAbort, { once: true })
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}

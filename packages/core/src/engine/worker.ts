@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto'
+import type { ClaimedRun, WorkflowVersion } from '../store/port.ts'
+import { Activation, LeaseLost } from './activation.ts'
+import type { WorkflowDefinition } from './definitions.ts'
+import type { EngineHost } from './host.ts'
+
+export interface WorkerSettings {
+  id: string
+  concurrency: number
+  leaseMs: number
+  pollIntervalMs: number
+  drainTimeoutMs: number
+}
+
+/**
+ * Claims due runs from the store and executes them, at most `concurrency` at a time. Leases are
+ * renewed every third of their length; a run whose lease was taken over is dropped here. Wakes up
+ * for the earliest known timer, when poked by this process, and at least every poll interval for
+ * work created by other processes.
+ */
+export class Worker {
+  readonly active = new Map<string, Activation>()
+  readonly #host: EngineHost
+  readonly #settings: WorkerSettings
+  readonly #versions: () => Map<string, WorkflowDefinition>
+  #running = false
+  #polling = false
+  #again = false
+  #wakeTimer: (() => void) | undefined
+  #pollTimer: NodeJS.Timeout | undefined
+  #heartbeat: (() => void) | undefined
+  #lastBlockCheck = 0
+
+  constructor(host: EngineHost, settings: WorkerSettings, versions: () => Map<string, WorkflowDefinition>) {
+    this.#host = host
+    this.#settings = settings
+    this.#versions = versions
+  }
+
+  get id(): string {
+    return this.#settings.id
+  }
+
+  get polling(): boolean {
+    return this.#polling
+  }
+
+  start() {
+    this.#running = true
+    this.#beat()
+    this.poke()
+  }
+
+  /** Looks for due work soon; calls made in the same turn share one claim. */
+  poke() {
+    if (!this.#running) return
+    if (this.#polling) {
+      this.#again = true
+      return
+    }
+    this.#polling = true
+    setImmediate(() => void this.#poll())
+  }
+
+  #registered(): WorkflowVersion[] {
+    return [...this.#versions().values()].map((d) => ({ name: d.name, version: d.version }))
+  }
+
+  async #poll() {
+    const { store, clock } = this.#host
+    const { concurrency, leaseMs, pollIntervalMs } = this.#settings
+    const workflows = this.#registered()
+    try {
+      do {
+        this.#again = false
+        const free = concurrency - this.active.size
+        if (free <= 0 || !this.#running) break
+        const limit = Math.min(free, 64)
+        const claimed = await store.claim({ owner: this.id, now: clock.now(), leaseMs, limit, workflows })
+        for (const c of claimed) this.#activate(c)
+        if (claimed.length === limit) this.#again = true
+      } while (this.#again && this.#running)
+      const now = clock.now()
+      if (now - this.#lastBlockCheck >= pollIntervalMs) {
+        this.#lastBlockCheck = now
+        await store.blockUnregistered(workflows, now)
+      }
+      const next = await store.nextWakeAt(workflows)
+      this.#arm(next)
+    } catch (err) {
+      console.error('oncue: worker poll failed:', err)
+      this.#arm(undefined)
+    } finally {
+      this.#polling = false
+      if (this.#again) this.poke()
+    }
+  }
+
+  #arm(next: number | undefined) {
+    if (!this.#running) return
+    this.#wakeTimer?.()
+    this.#wakeTimer = undefined
+    if (next !== undefined) {
+      this.#wakeTimer = this.#host.clock.setTimer(Math.max(0, next - this.#host.clock.now()), () => this.poke())
+    }
+    if (this.#pollTimer) clearTimeout(this.#pollTimer)
+    this.#pollTimer = setTimeout(() => this.poke(), this.#settings.pollIntervalMs)
+    this.#pollTimer.unref()
+  }
+
+  #activate(claimed: ClaimedRun) {
+    const { run } = claimed
+    const def = this.#versions().get(`${run.workflow}@${run.version}`)
+    if (!def) return
+    const act = new Activation(this.#host, def, claimed)
+    this.active.set(run.id, act)
+    void act.execute().finally(() => {
+      if (this.active.get(run.id) === act) this.active.delete(run.id)
+      this.poke()
+    })
+  }
+
+  #beat() {
+    const { leaseMs } = this.#settings
+    this.#heartbeat = this.#host.clock.setTimer(leaseMs / 3, async () => {
+      if (!this.#running) return
+      try {
+        const held = new Map((await this.#host.store.renewLeases(this.id, this.#host.clock.now() + leaseMs)).map((h) => [h.id, h]))
+        for (const act of this.active.values()) {
+          const h = held.get(act.id)
+          if (!h || h.epoch !== act.run.epoch) act.abandon(new LeaseLost(act.id))
+          else if (h.cancelRequested && !act.run.cancelRequested) {
+            act.run.cancelRequested = true
+            void act.nudge()
+          }
+        }
+      } catch (err) {
+        console.error('oncue: lease renewal failed:', err)
+      }
+      this.#beat()
+    })
+  }
+
+  /**
+   * Stops claiming, lets running steps finish and suspends their runs at the next step boundary,
+   * then gives up every lease so another worker takes over at once.
+   */
+  async stop(): Promise<void> {
+    if (!this.#running) return
+    this.#running = false
+    this.#wakeTimer?.()
+    this.#heartbeat?.()
+    if (this.#pollTimer) clearTimeout(this.#pollTimer)
+    const ended = [...this.active.values()].map((act) => {
+      act.draining = true
+      act.schedule()
+      return act.ended
+    })
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      Promise.all(ended),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, this.#settings.drainTimeoutMs)
+      }),
+    ])
+    clearTimeout(timer)
+    for (const act of this.active.values()) act.abandon(new LeaseLost(act.id))
+    await this.#host.committer.drain()
+    await this.#host.store.releaseLeases(this.id)
+  }
+}
+
+export const newWorkerId = () => `w-${randomUUID().slice(0, 8)}`

@@ -1,0 +1,31 @@
+export { type Clock, systemClock } from './clock.ts'
+export { type Duration, formatDuration, parseDuration } from './duration.ts'
+export { OncueApp, type OncueOptions, oncue, type StartAppOptions, type WorkerOptions } from './engine/app.ts'
+export { Client, type ListFilter, type RunHandle, type StartOptions } from './engine/client.ts'
+export type {
+  Compensation,
+  RunOptions,
+  StepContext,
+  StepDefinition,
+  StepFn,
+  StepOptions,
+  WorkflowContext,
+  WorkflowDefinition,
+  WorkflowFn,
+  WorkflowOptions,
+} from './engine/definitions.ts'
+export type { RetryOptions } from './engine/retry.ts'
+export type { HistoryEntry, RunInfo, RunSummary, StepInfo } from './engine/run-info.ts'
+export {
+  deserializeError,
+  ErrorCode,
+  OncueError,
+  RetryableError,
+  type SerializedError,
+  serializeError,
+  TerminalError,
+  WorkflowFailure,
+} from './errors.ts'
+export { canonicalJson, type Json } from './json.ts'
+export { MemoryStore, memory, versionReason } from './store/memory.ts'
+export * from './store/port.ts'

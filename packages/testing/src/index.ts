@@ -1,0 +1,2 @@
+export { TestRuntime, type TestRuntimeOptions, testRuntime } from './runtime.ts'
+export { VirtualClock } from './virtual-clock.ts'

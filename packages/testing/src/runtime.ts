@@ -1,0 +1,82 @@
+import { type Duration, memory, type OncueApp, oncue, parseDuration, type RunHandle, type Store, type WorkerOptions } from '@oncue/core'
+import { VirtualClock } from './virtual-clock.ts'
+
+export interface TestRuntimeOptions {
+  store?: Store
+  worker?: WorkerOptions
+  start?: number
+}
+
+/**
+ * An oncue app on a virtual clock. `advance('10m')` moves time and lets every run react to each
+ * timer in turn; `result(handle)` skips time until the run finishes.
+ */
+export class TestRuntime {
+  readonly clock: VirtualClock
+  readonly app: OncueApp
+
+  constructor(options: TestRuntimeOptions = {}) {
+    this.clock = new VirtualClock(options.start)
+    this.app = oncue({
+      store: options.store ?? memory(),
+      clock: this.clock,
+      worker: { pollInterval: '1h', ...options.worker },
+    })
+  }
+
+  get client() {
+    return this.app.client
+  }
+
+  async start(): Promise<this> {
+    await this.app.start({ shutdownOn: false })
+    await this.settle()
+    return this
+  }
+
+  async stop(): Promise<void> {
+    await this.app.close()
+  }
+
+  /** Waits until nothing in the engine is moving: no write queued, no step or lookup in flight. */
+  async settle(): Promise<void> {
+    let quietTurns = 0
+    while (quietTurns < 3) {
+      await new Promise<void>((r) => setImmediate(r))
+      const busy = !this.app.committer.idle || this.app.worker.polling || [...this.app.worker.active.values()].some((a) => !a.quiet)
+      quietTurns = busy ? 0 : quietTurns + 1
+    }
+  }
+
+  /** Moves the clock forward by `duration`, firing every timer due on the way, in order. */
+  async advance(duration: Duration): Promise<void> {
+    const target = this.clock.now() + parseDuration(duration, 'advance')
+    await this.settle()
+    for (;;) {
+      const next = this.clock.nextTimerAt()
+      if (next === undefined || next > target) break
+      this.clock.fireDue(next)
+      await this.settle()
+    }
+    this.clock.fireDue(target)
+    await this.settle()
+  }
+
+  /** The run's result, skipping virtual time (at most `limit`) while it waits on timers. */
+  async result<O>(handle: RunHandle<O>, limit: Duration = '365d'): Promise<O> {
+    const end = this.clock.now() + parseDuration(limit, 'limit')
+    await this.settle()
+    for (;;) {
+      const run = await this.app.store.getRun(handle.id)
+      if (run && ['completed', 'failed', 'cancelled', 'timed_out'].includes(run.status)) return handle.result()
+      const next = this.clock.nextTimerAt()
+      if (next === undefined || next > end) throw new Error(`run ${handle.id} is still ${run?.status} and no timer is due before the limit`)
+      this.clock.fireDue(next)
+      await this.settle()
+    }
+  }
+}
+
+export async function testRuntime(options: TestRuntimeOptions = {}): Promise<TestRuntime> {
+  return new TestRuntime(options)
+}
