@@ -38,12 +38,20 @@ export class TestRuntime {
     await this.app.close()
   }
 
-  /** Waits until nothing in the engine is moving: no write queued, no step or lookup in flight. */
-  async settle(): Promise<void> {
+  /**
+   * Waits until nothing in the engine is moving: no write queued, no lookup in flight, no step
+   * executing. A step still executing after `stepGraceMs` of real time is taken to be waiting on
+   * the virtual clock (say, for its timeout), so time may move on.
+   */
+  async settle(stepGraceMs = 200): Promise<void> {
     let quietTurns = 0
+    const since = Date.now()
     while (quietTurns < 3) {
       await new Promise<void>((r) => setImmediate(r))
-      const busy = !this.app.committer.idle || this.app.worker.polling || [...this.app.worker.active.values()].some((a) => !a.quiet)
+      const active = [...this.app.worker.active.values()]
+      const engineBusy = !this.app.committer.idle || this.app.worker.polling || active.some((a) => !a.quietButSteps)
+      const stepsBusy = active.some((a) => !a.quiet)
+      const busy = engineBusy || (stepsBusy && Date.now() - since < stepGraceMs)
       quietTurns = busy ? 0 : quietTurns + 1
     }
   }

@@ -21,6 +21,8 @@ export interface Op {
   resolve: (value: unknown) => void
   reject: (error: unknown) => void
   cancelTimer?: (() => void) | undefined
+  /** A step attempt of this operation is executing user code. */
+  executing?: boolean
   /** Looks again at what a waiting operation waits for (after a nudge). */
   recheck?: (() => void) | undefined
 }
@@ -80,11 +82,14 @@ export class Activation {
 
   /** Nothing is in flight here: every operation waits on time, a signal or a child. */
   get quiet(): boolean {
-    if (this.closed) return true
-    if (this.busy > 0) return false
-    if (this.over) return true
+    return this.busy === 0 && this.quietButSteps
+  }
+
+  /** Quiet apart from step attempts still executing (which may themselves wait on the clock). */
+  get quietButSteps(): boolean {
+    if (this.closed || this.over) return true
     if (this.#tickScheduled) return false
-    for (const op of this.ops.values()) if (op.state === 'live' || op.state === 'ready') return false
+    for (const op of this.ops.values()) if ((op.state === 'live' && !op.executing) || op.state === 'ready') return false
     return true
   }
 

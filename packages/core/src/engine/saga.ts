@@ -24,7 +24,7 @@ export async function compensate(act: Activation, outcome: RunStatus, error: str
   if (plan.length === 0) return act.terminate(outcome, error)
 
   if (act.run.status !== 'compensating') {
-    const started = act.event('compensation_started', { outcome, steps: plan.map((e) => e.name) })
+    const started = act.event('run_compensating', { outcome, steps: plan.map((e) => e.name) })
     const patch = { status: 'compensating' as const, outcome, error, currentStep: null }
     if (!(await act.write({ patch, history: [started] }))) return
   }
@@ -87,7 +87,7 @@ export async function compensate(act: Activation, outcome: RunStatus, error: str
     ...finalError,
     details: { ...finalError.details, compensated: undone, ...(failures.length ? { compensationFailures: failures } : {}) },
   }
-  const done = act.event('compensation_completed', { undone, failed: failures.map((f) => f.step) })
+  const done = act.event('run_compensated', { undone, failed: failures.map((f) => f.step) })
   await act.terminate(outcome, withReport ? JSON.stringify(withReport) : error, [done])
 }
 

@@ -46,13 +46,17 @@ export async function runAttempts(act: Activation, op: Op, def: StepDefinition, 
             ac.abort(new RetryableError(`${label} "${def.name}" timed out after ${how.timeoutMs}ms`, { code: ErrorCode.StepTimeout })),
           )
     act.busy++
+    op.executing = true
     try {
       const value = await untilAborted(
         Promise.resolve().then(() =>
           def.fn(input, { idempotencyKey: `${act.id}:${op.seq}`, runId: act.id, step: def.name, attempt, signal: ac.signal }),
         ),
         ac.signal,
-      ).finally(() => act.busy--)
+      ).finally(() => {
+        act.busy--
+        op.executing = false
+      })
       if (how.stopped()) return
       await act.complete(op, { output: value }, [act.event(`${label}_completed`, { name: def.name, seq: op.seq, attempt, output: value })])
       return

@@ -30,6 +30,7 @@ export class Worker {
   #pollTimer: NodeJS.Timeout | undefined
   #heartbeat: (() => void) | undefined
   #lastBlockCheck = 0
+  #pollDone: Promise<void> = Promise.resolve()
 
   constructor(host: EngineHost, settings: WorkerSettings, versions: () => Map<string, WorkflowDefinition>) {
     this.#host = host
@@ -59,7 +60,7 @@ export class Worker {
       return
     }
     this.#polling = true
-    setImmediate(() => void this.#poll())
+    this.#pollDone = new Promise((resolve) => setImmediate(() => void this.#poll().finally(resolve)))
   }
 
   #registered(): WorkflowVersion[] {
@@ -80,6 +81,7 @@ export class Worker {
         for (const c of claimed) this.#activate(c)
         if (claimed.length === limit) this.#again = true
       } while (this.#again && this.#running)
+      if (!this.#running) return
       const now = clock.now()
       if (now - this.#lastBlockCheck >= pollIntervalMs) {
         this.#lastBlockCheck = now
@@ -92,7 +94,7 @@ export class Worker {
       this.#arm(undefined)
     } finally {
       this.#polling = false
-      if (this.#again) this.poke()
+      if (this.#again && this.#running) this.poke()
     }
   }
 
@@ -110,6 +112,8 @@ export class Worker {
 
   #activate(claimed: ClaimedRun) {
     const { run } = claimed
+    // Claimed while stopping: leave it leased; releaseLeases() in stop() hands it back.
+    if (!this.#running) return
     const def = this.#versions().get(`${run.workflow}@${run.version}`)
     if (!def) return
     const act = new Activation(this.#host, def, claimed)
@@ -151,6 +155,7 @@ export class Worker {
     this.#wakeTimer?.()
     this.#heartbeat?.()
     if (this.#pollTimer) clearTimeout(this.#pollTimer)
+    await this.#pollDone
     const ended = [...this.active.values()].map((act) => {
       act.draining = true
       act.schedule()
@@ -166,6 +171,7 @@ export class Worker {
     clearTimeout(timer)
     for (const act of this.active.values()) act.abandon(new LeaseLost(act.id))
     await this.#host.committer.drain()
+    await this.#pollDone
     await this.#host.store.releaseLeases(this.id)
   }
 }

@@ -86,11 +86,14 @@ export class MemoryStore implements Store {
         const state = this.#runs.get(op.runId)
         if (!state) return { ok: false, reason: 'not_found' }
         if (isTerminalStatus(state.run.status)) return { ok: false, reason: 'finished' }
+        // Walk every descendant, finished or not: a finished child may have unfinished children,
+        // and a run cancelled before may have children started since.
         const cancel = (s: RunState) => {
-          if (isTerminalStatus(s.run.status) || s.run.cancelRequested) return
-          s.run.cancelRequested = true
-          this.#nudge(s.run, op.at)
-          this.#appendHistory(s, op.history)
+          if (!isTerminalStatus(s.run.status) && !s.run.cancelRequested) {
+            s.run.cancelRequested = true
+            this.#nudge(s.run, op.at)
+            this.#appendHistory(s, op.history)
+          }
           for (const child of this.#runs.values()) if (child.run.parentId === s.run.id) cancel(child)
         }
         cancel(state)
@@ -142,7 +145,7 @@ export class MemoryStore implements Store {
           !isTerminalStatus(run.status) &&
           run.wakeAt !== null &&
           run.wakeAt <= req.now &&
-          (run.leaseUntil === null || run.leaseUntil < req.now) &&
+          (run.leaseUntil === null || run.leaseUntil <= req.now) &&
           allowed.has(key(run)),
       )
       .sort((a, b) => (a.run.wakeAt ?? 0) - (b.run.wakeAt ?? 0))
@@ -187,7 +190,7 @@ export class MemoryStore implements Store {
     for (const { run } of this.#runs.values()) {
       if (!names.has(run.workflow) || allowed.has(key(run))) continue
       if (isTerminalStatus(run.status) || run.status === 'blocked') continue
-      if (run.wakeAt === null || run.wakeAt > now || (run.leaseUntil !== null && run.leaseUntil >= now)) continue
+      if (run.wakeAt === null || run.wakeAt > now || (run.leaseUntil !== null && run.leaseUntil > now)) continue
       run.status = 'blocked'
       run.blockedReason = versionReason(run.workflow, run.version, registered)
       run.updatedAt = now

@@ -10,7 +10,8 @@
  *   once it is durable. Each operation gets its own result: one fenced or refused operation does
  *   not fail the others. This is how the engine commits the work of many runs together.
  * - A run is leased by one owner at a time. `claim` takes runs that are due (`wakeAt <= now`) and
- *   whose lease is free or expired, bumps their `epoch`, and returns them with journal and signals.
+ *   whose lease is free or expired (`leaseUntil <= now`), bumps their `epoch`, and returns them
+ *   with journal and signals.
  *   An `update` whose `epoch` is no longer the run's is `fenced` and changes nothing.
  * - Nudges — a signal, a cancel request, a child finishing — bump the run's `wakeSeq` and make it
  *   due now. An `update` that releases the lease with an older `wakeSeqSeen` keeps the run due
@@ -41,6 +42,7 @@ export interface Store {
   listWorkflows(): Promise<RegisteredWorkflow[]>
 
   getRun(id: string): Promise<RunRecord | undefined>
+  /** Newest first (by `createdAt`, then id descending). */
   listRuns(filter: RunFilter): Promise<RunRecord[]>
   getJournal(runId: string): Promise<JournalEntry[]>
   getHistory(runId: string): Promise<HistoryEvent[]>

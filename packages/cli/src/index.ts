@@ -1,0 +1,3 @@
+export { CliCode, reportFailure } from './failure.ts'
+export { buildProgram, runCli } from './program.ts'
+export { DEFAULT_DB, dbPath } from './store.ts'

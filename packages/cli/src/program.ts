@@ -1,0 +1,33 @@
+import { Command } from 'commander'
+import { cancelCommand } from './commands/cancel.ts'
+import { demoCommand } from './commands/demo.ts'
+import { signalCommand } from './commands/signal.ts'
+import { workflowsCommand } from './commands/workflows.ts'
+import { reportFailure } from './failure.ts'
+import { DEFAULT_DB } from './store.ts'
+
+/** The `oncue` command line, without running it. */
+export function buildProgram(): Command {
+  const program = new Command('oncue')
+    .description('inspect and drive oncue workflow runs on the embedded store')
+    .option('--db <path>', `the SQLite store (default: $ONCUE_DB, else ${DEFAULT_DB})`)
+    // Errors come back to runCli, which prints them in the one-line form scripts can match.
+    .exitOverride()
+    .configureOutput({ outputError: () => {} })
+    .showSuggestionAfterError()
+  workflowsCommand(program)
+  signalCommand(program)
+  cancelCommand(program)
+  demoCommand(program)
+  return program
+}
+
+/** Runs the command line `args` (without `node` and the script) and returns the exit status. */
+export async function runCli(args: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync([...args], { from: 'user' })
+    return 0
+  } catch (err) {
+    return reportFailure(err)
+  }
+}

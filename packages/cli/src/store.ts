@@ -1,0 +1,39 @@
+import { existsSync, mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { type Client, type OncueApp, oncue } from '@oncue/core'
+import { sqlite } from '@oncue/sqlite'
+import type { Command } from 'commander'
+import { badInput, CliCode } from './failure.ts'
+
+export const DEFAULT_DB = '.oncue/oncue.db'
+
+/** `--db`, else `$ONCUE_DB`, else `.oncue/oncue.db` under the current directory. */
+export function dbPath(option: string | undefined): string {
+  return option || process.env.ONCUE_DB || DEFAULT_DB
+}
+
+/** The store a command works on, from the global `--db` option. */
+export function dbOf(cmd: Command): string {
+  return dbPath(cmd.optsWithGlobals<{ db?: string }>().db)
+}
+
+/** An app on the SQLite file at `path`, creating its folder. */
+export function openApp(path: string): OncueApp {
+  mkdirSync(dirname(path), { recursive: true })
+  return oncue({ store: sqlite(path) })
+}
+
+/**
+ * Runs `fn` with a client of the store at `path` and closes it. The app defines no workflows, so
+ * nothing executes here: runs are executed by the worker processes that define them.
+ */
+export async function withClient<T>(path: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  // Opening a missing file would create an empty store and hide a mistyped path.
+  if (!existsSync(path)) throw badInput(`no oncue store at ${path} (pass --db <path> or set ONCUE_DB)`, CliCode.DbNotFound)
+  const app = openApp(path)
+  try {
+    return await fn(app.client)
+  } finally {
+    await app.close()
+  }
+}

@@ -1,0 +1,2 @@
+export type { DefineStoreTest, SkippedTest, StoreFeatures, StoreSuiteOptions, StoreTest, StoreTestContext } from './store/kit.ts'
+export { storeSuite } from './store/suite.ts'

@@ -1,0 +1,1 @@
+export { type SqliteOptions, SqliteStore, sqlite } from './store.ts'

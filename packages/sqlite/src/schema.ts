@@ -1,0 +1,120 @@
+import { OncueError } from '@oncue/core'
+import type { SqliteDatabase } from './driver.ts'
+
+/**
+ * Schema migrations, applied in order; `PRAGMA user_version` is the number applied. Append new
+ * ones, never edit a released one: files written by older versions are upgraded from where they are.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    workflow TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    input TEXT,
+    output TEXT,
+    error TEXT,
+    outcome TEXT,
+    parent_id TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    deadline INTEGER,
+    wake_at INTEGER,
+    lease_owner TEXT,
+    lease_until INTEGER,
+    epoch INTEGER NOT NULL DEFAULT 0,
+    wake_seq INTEGER NOT NULL DEFAULT 0,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    current_step TEXT,
+    blocked_reason TEXT
+  );
+  -- Only unfinished runs with a wake time are ever due: claim and nextWakeAt walk this index in order.
+  CREATE INDEX runs_due ON runs (wake_at)
+    WHERE wake_at IS NOT NULL AND status NOT IN ('completed', 'failed', 'cancelled', 'timed_out');
+  CREATE INDEX runs_lease_owner ON runs (lease_owner) WHERE lease_owner IS NOT NULL;
+  CREATE INDEX runs_parent ON runs (parent_id) WHERE parent_id IS NOT NULL;
+  CREATE INDEX runs_created ON runs (created_at, id);
+  CREATE INDEX runs_workflow_created ON runs (workflow, created_at, id);
+
+  CREATE TABLE journal (
+    run_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    state TEXT NOT NULL,
+    input TEXT,
+    output TEXT,
+    error TEXT,
+    attempts INTEGER NOT NULL,
+    wake_at INTEGER,
+    done_order INTEGER,
+    meta TEXT,
+    started_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (run_id, seq)
+  );
+
+  CREATE TABLE history (
+    run_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    payload TEXT,
+    PRIMARY KEY (run_id, seq)
+  );
+
+  -- AUTOINCREMENT: a signal's seq is never reused, so "seen up to seq N" stays meaningful.
+  CREATE TABLE signals (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    data TEXT,
+    sender TEXT,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX signals_run ON signals (run_id, seq);
+
+  CREATE TABLE workflows (
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    PRIMARY KEY (name, version)
+  );
+  `,
+]
+
+export type Synchronous = 'full' | 'normal'
+
+/**
+ * Connection settings. WAL lets readers and one writer work at once; the busy timeout makes a
+ * second process wait for the write lock instead of failing with SQLITE_BUSY.
+ */
+export function configure(db: SqliteDatabase, synchronous: Synchronous, busyTimeoutMs: number): void {
+  db.pragma(`busy_timeout = ${busyTimeoutMs}`)
+  db.pragma('journal_mode = WAL')
+  db.pragma(`synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`)
+}
+
+/** Brings the schema up to date. Safe when several processes start at once on one file. */
+export function migrate(db: SqliteDatabase, path: string): void {
+  const current = () => db.pragma('user_version', { simple: true }) as number
+  const check = (version: number) => {
+    if (version > MIGRATIONS.length) {
+      throw new OncueError(
+        'STORE_SCHEMA_TOO_NEW',
+        `${path} has schema version ${version}, newer than this @oncue/sqlite knows (${MIGRATIONS.length}); upgrade oncue`,
+        { details: { path, version, known: MIGRATIONS.length } },
+      )
+    }
+  }
+  check(current())
+  if (current() === MIGRATIONS.length) return
+  // Re-read under the write lock: another process may have migrated while this one waited.
+  db.transaction(() => {
+    const from = current()
+    check(from)
+    for (const sql of MIGRATIONS.slice(from)) db.exec(sql)
+    db.pragma(`user_version = ${MIGRATIONS.length}`)
+  }).immediate()
+}
