@@ -1,2 +1,4 @@
+export type { EngineKit, EngineScenarios, MakeStore } from './engine/kit.ts'
+export { engineSuite } from './engine/suite.ts'
 export type { DefineStoreTest, SkippedTest, StoreFeatures, StoreSuiteOptions, StoreTest, StoreTestContext } from './store/kit.ts'
 export { storeSuite } from './store/suite.ts'

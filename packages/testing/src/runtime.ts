@@ -77,8 +77,12 @@ export class TestRuntime {
     for (;;) {
       const run = await this.app.store.getRun(handle.id)
       if (run && ['completed', 'failed', 'cancelled', 'timed_out'].includes(run.status)) return handle.result()
+      const registered = this.app.workflows.map((w) => ({ name: w.name, version: w.version }))
+      const wake = await this.app.store.nextWakeAt(registered)
       const next = this.clock.nextTimerAt()
-      if (next === undefined || next > end) throw new Error(`run ${handle.id} is still ${run?.status} and no timer is due before the limit`)
+      if ((wake === undefined && this.app.worker.active.size === 0) || next === undefined || next > end) {
+        throw new Error(`run ${handle.id} is still ${run?.status} and nothing is scheduled to move it`)
+      }
       this.clock.fireDue(next)
       await this.settle()
     }

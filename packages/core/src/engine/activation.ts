@@ -338,7 +338,8 @@ export class Activation {
   async suspend() {
     if (this.over) return
     const waits = [...this.ops.values()].filter((op) => op.state === 'waiting')
-    let wakeAt: number | null = this.run.deadline
+    // Drained runs are due at once, for whichever worker is still up.
+    let wakeAt: number | null = this.draining ? this.now() : this.run.deadline
     for (const op of waits) {
       if (op.entry.wakeAt !== null) wakeAt = wakeAt === null ? op.entry.wakeAt : Math.min(wakeAt, op.entry.wakeAt)
     }

@@ -69,7 +69,7 @@ export class Worker {
 
   async #poll() {
     const { store, clock } = this.#host
-    const { concurrency, leaseMs, pollIntervalMs } = this.#settings
+    const { concurrency, leaseMs } = this.#settings
     const workflows = this.#registered()
     try {
       do {
@@ -83,7 +83,8 @@ export class Worker {
       } while (this.#again && this.#running)
       if (!this.#running) return
       const now = clock.now()
-      if (now - this.#lastBlockCheck >= pollIntervalMs) {
+      // Runs of versions nobody here has are marked blocked for operators to see; not every poll.
+      if (now - this.#lastBlockCheck >= BLOCK_CHECK_MS) {
         this.#lastBlockCheck = now
         await store.blockUnregistered(workflows, now)
       }
@@ -141,6 +142,7 @@ export class Worker {
       } catch (err) {
         console.error('oncue: lease renewal failed:', err)
       }
+      this.poke()
       this.#beat()
     })
   }
@@ -175,5 +177,7 @@ export class Worker {
     await this.#host.store.releaseLeases(this.id)
   }
 }
+
+const BLOCK_CHECK_MS = 5_000
 
 export const newWorkerId = () => `w-${randomUUID().slice(0, 8)}`

@@ -1,0 +1,4 @@
+import { engineSuite } from '@oncue/conformance'
+import { memory } from '@oncue/core'
+
+engineSuite('memory', async () => memory())
