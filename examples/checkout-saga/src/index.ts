@@ -3,12 +3,4 @@ export { type CheckoutDemoOptions, type CheckoutSummary, type CompensatedOrder, 
 export { DEFAULT_SHARES, type Fate, type FateShares, fateOf, seededRandom } from './fate.ts'
 export { makeOrders, type Order } from './orders.ts'
 export { formatSummary } from './summary.ts'
-export {
-  CheckoutWorld,
-  type Payment,
-  type Refund,
-  type Reservation,
-  type Shipment,
-  type WorldAction,
-  type WorldEvent,
-} from './world.ts'
+export { CheckoutWorld, type Payment, type Refund, type Reservation, type Shipment, type WorldAction, type WorldEvent } from './world.ts'
