@@ -1,4 +1,4 @@
-import type { OpResult, Store, StoreOp } from '../store/port.ts'
+import type { JournalEntry, OpResult, Store, StoreOp, UpdateRunOp } from '../store/port.ts'
 
 interface Pending {
   op: StoreOp
@@ -58,11 +58,64 @@ export class Committer {
 
   async #flush(): Promise<void> {
     const batch = this.#queue.splice(0, this.#maxBatch)
+    const { ops, owners } = coalesce(batch.map((p) => p.op))
     try {
-      const results = await this.#store.apply(batch.map((p) => p.op))
-      for (const [i, p] of batch.entries()) p.resolve(results[i] ?? { ok: false, reason: 'not_found' })
+      const results = await this.#store.apply(ops)
+      for (const [i, members] of owners.entries()) {
+        for (const m of members) batch[m]?.resolve(results[i] ?? { ok: false, reason: 'not_found' })
+      }
     } catch (err) {
       for (const p of batch) p.reject(err)
     }
   }
+}
+
+/**
+ * Merges consecutive updates of one run (under one epoch) into a single update: a fast step's
+ * "started" and "completed" writes usually meet in the same batch, and one row update is cheaper
+ * than two. Another operation on the run in between (a signal, say) ends the merge, so the order
+ * in which the store sees them is kept.
+ */
+export function coalesce(input: readonly StoreOp[]): { ops: StoreOp[]; owners: number[][] } {
+  const ops: StoreOp[] = []
+  const owners: number[][] = []
+  const open = new Map<string, number>()
+  for (const [i, op] of input.entries()) {
+    if (op.type === 'update') {
+      const at = open.get(op.runId)
+      const prev = at === undefined ? undefined : ops[at]
+      if (at !== undefined && prev?.type === 'update' && prev.epoch === op.epoch && !prev.release) {
+        ops[at] = mergeUpdates(prev, op)
+        owners[at]?.push(i)
+        continue
+      }
+      open.set(op.runId, ops.length)
+    } else if (op.type === 'cancel') {
+      open.clear() // reaches descendants too
+    } else {
+      open.delete(op.type === 'create' ? op.run.id : op.signal.runId)
+    }
+    ops.push(op)
+    owners.push([i])
+  }
+  return { ops, owners }
+}
+
+function mergeUpdates(a: UpdateRunOp, b: UpdateRunOp): UpdateRunOp {
+  const journal = new Map<number, JournalEntry>()
+  for (const e of [...(a.journal ?? []), ...(b.journal ?? [])]) journal.set(e.seq, e)
+  const patch = { ...a.patch }
+  for (const [k, v] of Object.entries(b.patch ?? {})) if (v !== undefined) Object.assign(patch, { [k]: v })
+  const merged: UpdateRunOp = {
+    type: 'update',
+    runId: a.runId,
+    epoch: a.epoch,
+    at: b.at,
+    patch,
+    journal: [...journal.values()],
+    history: [...(a.history ?? []), ...(b.history ?? [])],
+  }
+  if (b.release) merged.release = true
+  if (b.wakeSeqSeen !== undefined) merged.wakeSeqSeen = b.wakeSeqSeen
+  return merged
 }

@@ -30,7 +30,9 @@ export class WorkflowContextImpl implements WorkflowContext {
     if (step?.kind !== 'step') return reject('ctx.run: the first argument must be a step made by app.step(name, fn)')
     let policy = step.retry
     let timeoutMs = step.timeoutMs
+    let inputJson: string | null
     try {
+      inputJson = toJson(input, `ctx.run(${step.name}) input`)
       if (options.retry) policy = retryPolicy(options.retry, `ctx.run(${step.name}).retry`)
       if (options.timeout !== undefined) timeoutMs = parseDuration(options.timeout, `ctx.run(${step.name}).timeout`)
       if (options.compensate && options.compensate.kind !== 'step')
@@ -44,7 +46,7 @@ export class WorkflowContextImpl implements WorkflowContext {
     if (op.state === 'live') {
       if (fresh) {
         const meta = options.compensate ? JSON.stringify({ compensate: options.compensate.name }) : null
-        act.setEntry(op, { ...op.entry, input: toJson(input, `ctx.run(${step.name}) input`), meta })
+        act.setEntry(op, { ...op.entry, input: inputJson, meta })
       }
       if (act.draining) {
         act.wait(op, act.now(), () => {})
@@ -128,7 +130,11 @@ export class WorkflowContextImpl implements WorkflowContext {
     const req = act.request('child', def.name)
     if (!req) return act.never
     const { op, promise, fresh } = req
-    if (op.state === 'live') void startChild(act, op, def as WorkflowDefinition, input, fresh ? options.id : undefined, fresh)
+    if (op.state === 'live') {
+      startChild(act, op, def as WorkflowDefinition, input, fresh ? options.id : undefined, fresh).catch((err) =>
+        act.complete(op, { error: err }, [act.event('child_failed', { seq: op.seq, error: String(err) })]),
+      )
+    }
     return promise as Promise<O>
   }
 
