@@ -1,0 +1,5 @@
+export { type OncueResult, oncueWorkflows, STEPS_PER_WORKFLOW } from './oncue-sqlite.ts'
+export { type RawResult, rawInserts, type Synchronous, sqliteVersion } from './raw-sqlite.ts'
+export { type Machine, machine, renderMarkdown, replaceSection, SECTION_HEADING, type Targets, targets } from './report.ts'
+export { type BenchOptions, type BenchResults, type Round, runBenchmark } from './run.ts'
+export { percentile, type Spread, spread } from './stats.ts'
