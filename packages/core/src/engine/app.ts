@@ -45,7 +45,7 @@ export class OncueApp {
   readonly worker: Worker
   readonly #steps = new Map<string, StepDefinition>()
   readonly #workflows = new Map<string, WorkflowDefinition>()
-  readonly #finishWaiters = new Map<string, Set<() => void>>()
+  readonly #finishWaiters = new Map<string, Set<(run?: RunRecord) => void>>()
   #ready: Promise<void> | undefined
   #started = false
   #signalHandler: ((signal: NodeJS.Signals) => void) | undefined
@@ -198,19 +198,19 @@ export class OncueApp {
 
   #finished(run: RunRecord) {
     const waiters = this.#finishWaiters.get(run.id)
-    if (waiters) for (const w of waiters) w()
+    if (waiters) for (const w of waiters) w(run)
     if (run.parentId) this.#nudge(run.parentId)
   }
 
-  #whenFinished(runId: string, ms: number): Promise<void> {
+  #whenFinished(runId: string, ms: number): Promise<RunRecord | undefined> {
     return new Promise((resolve) => {
       let set = this.#finishWaiters.get(runId)
       if (!set) this.#finishWaiters.set(runId, (set = new Set()))
-      const done = () => {
+      const done = (run?: RunRecord) => {
         clearTimeout(timer)
         set.delete(done)
         if (set.size === 0) this.#finishWaiters.delete(runId)
-        resolve()
+        resolve(run)
       }
       const timer = setTimeout(done, ms)
       set.add(done)

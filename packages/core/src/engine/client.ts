@@ -15,8 +15,8 @@ export interface ClientHost {
   latestWorkflow(name: string): WorkflowDefinition | undefined
   /** Something changed for this run: wake the local worker and any live activation of it. */
   nudge(runId: string): void
-  /** Resolves when this process sees the run finish (or after `ms`, to look again). */
-  whenFinished(runId: string, ms: number): Promise<void>
+  /** Resolves with the finished run when this process finishes it, or undefined after `ms`. */
+  whenFinished(runId: string, ms: number): Promise<RunRecord | undefined>
 }
 
 export interface RunHandle<O = unknown> {
@@ -84,11 +84,12 @@ export class Client {
   }
 
   async result<O = unknown>(id: string): Promise<O> {
-    for (;;) {
-      const run = await this.#run(id)
-      if (isTerminalStatus(run.status)) return outcome<O>(run)
-      await this.#host.whenFinished(id, 250)
+    let run = await this.#run(id)
+    while (!isTerminalStatus(run.status)) {
+      // Finished here: the record comes with the news. Elsewhere: look again every 250 ms.
+      run = (await this.#host.whenFinished(id, 250)) ?? (await this.#run(id))
     }
+    return outcome<O>(run)
   }
 
   /** Delivers a signal; it is buffered until the run waits for it. */
