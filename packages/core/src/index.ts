@@ -28,4 +28,5 @@ export {
 } from './errors.ts'
 export { canonicalJson, type Json } from './json.ts'
 export { MemoryStore, memory, versionReason } from './store/memory.ts'
+export { newJournalEntry, newRunRecord } from './store/records.ts'
 export * from './store/port.ts'

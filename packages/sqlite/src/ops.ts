@@ -3,12 +3,13 @@ import {
   type CreateRunOp,
   type HistoryInput,
   isTerminalStatus,
+  newRunRecord,
   type OpResult,
   type SignalOp,
   type StoreOp,
   type UpdateRunOp,
 } from '@oncue/core'
-import { entryParams, historyParams, newRunParams, newRunRecord, patchParams, toRun } from './rows.ts'
+import { entryParams, historyParams, newRunParams, patchParams, toRun } from './rows.ts'
 import type { Statements } from './statements.ts'
 
 /*

@@ -70,32 +70,6 @@ export function toRun(row: RunRow): RunRecord {
   }
 }
 
-/** The record of a run just created, built without reading it back. */
-export function newRunRecord(run: NewRun): RunRecord {
-  return {
-    id: run.id,
-    workflow: run.workflow,
-    version: run.version,
-    status: 'pending',
-    input: run.input,
-    output: null,
-    error: null,
-    outcome: null,
-    parentId: run.parentId,
-    createdAt: run.at,
-    updatedAt: run.at,
-    deadline: run.deadline,
-    wakeAt: run.at,
-    leaseOwner: null,
-    leaseUntil: null,
-    epoch: 0,
-    wakeSeq: 0,
-    cancelRequested: false,
-    currentStep: null,
-    blockedReason: null,
-  }
-}
-
 export function newRunParams(run: NewRun) {
   const { id, workflow, version, input, parentId, deadline, at } = run
   return { id, workflow, version, input, parent_id: parentId, deadline, at }

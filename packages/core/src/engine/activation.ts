@@ -4,6 +4,7 @@ import type { ClaimedRun, HistoryInput, JournalEntry, OpKind, RunPatch, RunRecor
 import { WorkflowContextImpl } from './context.ts'
 import type { WorkflowDefinition } from './definitions.ts'
 import type { EngineHost } from './host.ts'
+import { newJournalEntry } from '../store/records.ts'
 import { SeededRandom } from './prng.ts'
 import { compensate } from './saga.ts'
 
@@ -153,22 +154,7 @@ export class Activation {
       })
       return undefined
     }
-    const at = this.now()
-    const entry: JournalEntry = recorded ?? {
-      seq,
-      kind,
-      name,
-      state: 'pending',
-      input: null,
-      output: null,
-      error: null,
-      attempts: 0,
-      wakeAt: null,
-      doneOrder: null,
-      meta: null,
-      startedAt: at,
-      updatedAt: at,
-    }
+    const entry = recorded ?? newJournalEntry(seq, kind, name, this.now())
     let resolve!: (v: unknown) => void
     let reject!: (e: unknown) => void
     const promise = new Promise<unknown>((res, rej) => {

@@ -1,6 +1,7 @@
 import { ErrorCode, OncueError, type SerializedError, serializeError } from '../errors.ts'
 import { fromJson, toJson } from '../json.ts'
 import type { JournalEntry, RunStatus } from '../store/port.ts'
+import { newJournalEntry } from '../store/records.ts'
 import type { Activation } from './activation.ts'
 import { runAttempts } from './step-runner.ts'
 
@@ -42,22 +43,11 @@ export async function compensate(act: Activation, outcome: RunStatus, error: str
     const name = meta<StepMeta>(target).compensate as string
     let entry = byTarget.get(target.seq)
     if (!entry) {
-      const at = act.now()
       const input = { input: fromJson(target.input), result: fromJson(target.output) }
       entry = {
-        seq: nextSeq++,
-        kind: 'compensation',
-        name,
-        state: 'pending',
+        ...newJournalEntry(nextSeq++, 'compensation', name, act.now()),
         input: toJson(input, `compensation ${name} input`),
-        output: null,
-        error: null,
-        attempts: 0,
-        wakeAt: null,
-        doneOrder: null,
         meta: JSON.stringify({ for: target.seq }),
-        startedAt: at,
-        updatedAt: at,
       }
     }
     if (entry.state !== 'done') {

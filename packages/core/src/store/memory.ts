@@ -15,6 +15,7 @@ import type {
   WorkflowVersion,
 } from './port.ts'
 import { isTerminalStatus } from './port.ts'
+import { newRunRecord } from './records.ts'
 
 interface RunState {
   run: RunRecord
@@ -44,28 +45,7 @@ export class MemoryStore implements Store {
         const existing = this.#runs.get(op.run.id)
         if (existing) return { ok: true, created: false, run: { ...existing.run } }
         const r = op.run
-        const run: RunRecord = {
-          id: r.id,
-          workflow: r.workflow,
-          version: r.version,
-          status: 'pending',
-          input: r.input,
-          output: null,
-          error: null,
-          outcome: null,
-          parentId: r.parentId,
-          createdAt: r.at,
-          updatedAt: r.at,
-          deadline: r.deadline,
-          wakeAt: r.at,
-          leaseOwner: null,
-          leaseUntil: null,
-          epoch: 0,
-          wakeSeq: 0,
-          cancelRequested: false,
-          currentStep: null,
-          blockedReason: null,
-        }
+        const run = newRunRecord(r)
         const state: RunState = { run, journal: new Map(), history: [], signals: [] }
         this.#runs.set(r.id, state)
         this.#appendHistory(state, op.history)
