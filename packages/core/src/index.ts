@@ -29,4 +29,28 @@ export {
 export { canonicalJson, type Json } from './json.ts'
 export { MemoryStore, memory, versionReason } from './store/memory.ts'
 export { newJournalEntry, newRunRecord } from './store/records.ts'
-export * from './store/port.ts'
+export { TERMINAL_STATUSES, isTerminalStatus } from './store/port.ts'
+export type {
+  CancelOp,
+  ClaimRequest,
+  ClaimedRun,
+  CreateRunOp,
+  HeldRun,
+  HistoryEvent,
+  HistoryInput,
+  JournalEntry,
+  NewRun,
+  OpKind,
+  OpResult,
+  RegisteredWorkflow,
+  RunFilter,
+  RunPatch,
+  RunRecord,
+  RunStatus,
+  SignalOp,
+  SignalRecord,
+  Store,
+  StoreOp,
+  UpdateRunOp,
+  WorkflowVersion,
+} from './store/port.ts'
