@@ -1,4 +1,14 @@
-import { type Duration, memory, type OncueApp, oncue, parseDuration, type RunHandle, type Store, type WorkerOptions } from '@oncue/core'
+import {
+  type Duration,
+  isTerminalStatus,
+  memory,
+  type OncueApp,
+  oncue,
+  parseDuration,
+  type RunHandle,
+  type Store,
+  type WorkerOptions,
+} from '@oncue/core'
 import { VirtualClock } from './virtual-clock.ts'
 
 export interface TestRuntimeOptions {
@@ -76,7 +86,7 @@ export class TestRuntime {
     await this.settle()
     for (;;) {
       const run = await this.app.store.getRun(handle.id)
-      if (run && ['completed', 'failed', 'cancelled', 'timed_out'].includes(run.status)) return handle.result()
+      if (run && isTerminalStatus(run.status)) return handle.result()
       const registered = this.app.workflows.map((w) => ({ name: w.name, version: w.version }))
       const wake = await this.app.store.nextWakeAt(registered)
       const next = this.clock.nextTimerAt()

@@ -88,7 +88,7 @@ export class OncueApp {
       committer: this.committer,
       now: () => this.clock.now(),
       latestWorkflow: (name) => this.#latest(name),
-      nudge: (id) => this.#nudge(id),
+      nudge: (id, options) => this.#nudge(id, options?.descendants ?? false),
       whenFinished: (id, ms) => this.#whenFinished(id, ms),
     })
   }
@@ -188,11 +188,10 @@ export class OncueApp {
     return latest
   }
 
-  #nudge(runId: string) {
-    const act = this.worker.active.get(runId)
-    if (act) void act.nudge()
-    // A cancel reaches children too: let live children look again.
-    for (const other of this.worker.active.values()) if (other.run.parentId) void other.nudge()
+  #nudge(runId: string, descendants = false) {
+    void this.worker.active.get(runId)?.nudge()
+    // A cancel reaches every unfinished descendant: let the live ones here look again at once.
+    if (descendants) for (const act of this.worker.active.values()) if (act.run.parentId) void act.nudge()
     this.worker.poke()
   }
 

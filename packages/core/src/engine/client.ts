@@ -13,8 +13,8 @@ export interface ClientHost {
   readonly committer: Committer
   now(): number
   latestWorkflow(name: string): WorkflowDefinition | undefined
-  /** Something changed for this run: wake the local worker and any live activation of it. */
-  nudge(runId: string): void
+  /** Something changed for this run (and, for a cancel, its descendants): wake what runs it here. */
+  nudge(runId: string, options?: { descendants?: boolean }): void
   /** Resolves with the finished run when this process finishes it, or undefined after `ms`. */
   whenFinished(runId: string, ms: number): Promise<RunRecord | undefined>
 }
@@ -120,7 +120,7 @@ export class Client {
       history: [{ at, type: 'cancel_requested', payload: JSON.stringify({ reason: options.reason ?? null, requestedOf: id }) }],
     })
     if (!result.ok) throw refused(result.reason, id, 'cancel')
-    this.#host.nudge(id)
+    this.#host.nudge(id, { descendants: true })
   }
 
   async describe(id: string): Promise<RunInfo> {
