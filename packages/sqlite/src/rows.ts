@@ -71,8 +71,20 @@ export function toRun(row: RunRow): RunRecord {
 }
 
 export function newRunParams(run: NewRun) {
-  const { id, workflow, version, input, parentId, deadline, at } = run
-  return { id, workflow, version, input, parent_id: parentId, deadline, at }
+  const { id, workflow, version, input, parentId, deadline, at, lease } = run
+  return {
+    id,
+    workflow,
+    version,
+    input,
+    parent_id: parentId,
+    deadline,
+    at,
+    status: lease ? 'running' : 'pending',
+    lease_owner: lease?.owner ?? null,
+    lease_until: lease?.until ?? null,
+    epoch: lease ? 1 : 0,
+  }
 }
 
 /** The patch fields an update may leave alone, each with its column. */

@@ -25,8 +25,10 @@ const REGISTERED = `(workflow, version) IN (SELECT value ->> 'name', value ->> '
 const WAKE_BY_AT = 'wake_at = MIN(COALESCE(wake_at, @at), @at)'
 
 export const INSERT_RUN = `
-  INSERT INTO runs (id, workflow, version, status, input, parent_id, created_at, updated_at, deadline, wake_at)
-  VALUES (@id, @workflow, @version, 'pending', @input, @parent_id, @at, @at, @deadline, @at)
+  INSERT INTO runs (id, workflow, version, status, input, parent_id, created_at, updated_at, deadline, wake_at,
+    lease_owner, lease_until, epoch)
+  VALUES (@id, @workflow, @version, @status, @input, @parent_id, @at, @at, @deadline, @at,
+    @lease_owner, @lease_until, @epoch)
   ON CONFLICT (id) DO NOTHING`
 
 export const SELECT_RUN = 'SELECT * FROM runs WHERE id = ?'

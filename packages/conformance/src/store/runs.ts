@@ -51,6 +51,25 @@ export const runTests: StoreTestGroup = {
       assert.deepEqual(await store.getHistory('r1'), [{ runId: 'r1', seq: 1, at: T0, type: 'run_started', payload: null }])
     })
 
+    test('create with a lease stores the run running, leased to that owner, under epoch 1', async (store) => {
+      const result = await applyOne(store, {
+        type: 'create',
+        run: newRun('r1', { lease: { owner: 'w1', until: T0 + 1_000 } }),
+        history: [event('run_started')],
+      })
+      assert.ok(result.ok)
+      const stored = await mustGetRun(store, 'r1')
+      assert.deepEqual(result.run, stored)
+      const { status, leaseOwner, leaseUntil, epoch, wakeAt } = stored
+      assert.deepEqual(
+        { status, leaseOwner, leaseUntil, epoch, wakeAt },
+        { status: 'running', leaseOwner: 'w1', leaseUntil: T0 + 1_000, epoch: 1, wakeAt: T0 },
+      )
+      assert.deepEqual(await claim(store, 'w2', T0 + 500), [], 'the lease is live')
+      const fenced = await applyOne(store, { type: 'update', runId: 'r1', epoch: 0, at: T0, patch: { currentStep: 'x' } })
+      assert.deepEqual(fenced, { ok: false, reason: 'fenced' })
+    })
+
     test('create is idempotent: a second create returns the existing run and changes nothing', async (store) => {
       const first = await createRun(store, 'r1', { input: '"first"' })
       const again = await applyOne(store, {

@@ -90,6 +90,8 @@ export class OncueApp {
       latestWorkflow: (name) => this.#latest(name),
       nudge: (id, options) => this.#nudge(id, options?.descendants ?? false),
       whenFinished: (id, ms) => this.#whenFinished(id, ms),
+      offerLease: (workflow, version) => this.worker.offerLease(workflow, version),
+      adopt: (run) => this.worker.adopt(run),
     })
   }
 

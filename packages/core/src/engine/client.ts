@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { deserializeError, ErrorCode, OncueError } from '../errors.ts'
 import { canonicalJson, fromJson, toJson } from '../json.ts'
-import { isTerminalStatus, type RunFilter, type RunRecord, type RunStatus, type Store } from '../store/port.ts'
+import { isTerminalStatus, type OpResult, type RunFilter, type RunRecord, type RunStatus, type Store } from '../store/port.ts'
 import type { Committer } from './committer.ts'
 import type { WorkflowDefinition } from './definitions.ts'
 import { type HistoryEntry, historyEntry, type RunInfo, type RunSummary, runInfo, summarize } from './run-info.ts'
@@ -15,6 +15,10 @@ export interface ClientHost {
   latestWorkflow(name: string): WorkflowDefinition | undefined
   /** Something changed for this run (and, for a cancel, its descendants): wake what runs it here. */
   nudge(runId: string, options?: { descendants?: boolean }): void
+  /** A lease when a local worker can start this run at once (see Worker.offerLease). */
+  offerLease(workflow: string, version: number): { owner: string; until: number } | undefined
+  /** Hands a run created under an offered lease to the local worker (undefined: not created). */
+  adopt(run: RunRecord | undefined): void
   /** Resolves with the finished run when this process finishes it, or undefined after `ms`. */
   whenFinished(runId: string, ms: number): Promise<RunRecord | undefined>
 }
@@ -56,11 +60,19 @@ export class Client {
       throw new OncueError(ErrorCode.InvalidArgument, 'start: id must be a string of 1 to 200 characters')
     const at = host.now()
     const inputJson = toJson(input, 'start: input')
-    const result = await host.committer.submit({
-      type: 'create',
-      run: { id, workflow: name, version, input: inputJson, parentId: null, deadline: null, at },
-      history: [{ at, type: 'run_started', payload: JSON.stringify({ workflow: name, version, input: input ?? null }) }],
-    })
+    const lease = host.offerLease(name, version)
+    let result: OpResult
+    try {
+      result = await host.committer.submit({
+        type: 'create',
+        run: { id, workflow: name, version, input: inputJson, parentId: null, deadline: null, at, ...(lease ? { lease } : {}) },
+        history: [{ at, type: 'run_started', payload: JSON.stringify({ workflow: name, version, input: input ?? null }) }],
+      })
+    } catch (err) {
+      if (lease) host.adopt(undefined)
+      throw err
+    }
+    if (lease) host.adopt(result.ok && result.created ? result.run : undefined)
     if (!result.ok || !result.run) throw new OncueError(ErrorCode.RunNotFound, `start: could not create run ${id}`)
     const run = result.run
     if (!result.created && (run.workflow !== name || canonicalJson(fromJson(run.input)) !== canonicalJson(fromJson(inputJson)))) {

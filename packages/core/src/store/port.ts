@@ -107,6 +107,11 @@ export interface NewRun {
   parentId: string | null
   deadline: number | null
   at: number
+  /**
+   * Create it already leased (status `running`, epoch 1) to a worker in the creating process, which
+   * starts it without a claim. Ignored when the run exists.
+   */
+  lease?: { owner: string; until: number }
 }
 
 /** What an update may change on a run. Absent fields are left alone. */
