@@ -1,6 +1,7 @@
 export { type Clock, systemClock } from './clock.ts'
 export { type Duration, formatDuration, parseDuration } from './duration.ts'
 export { OncueApp, type OncueOptions, oncue, type StartAppOptions, type WorkerOptions } from './engine/app.ts'
+export { Committer, coalesce } from './engine/committer.ts'
 export { Client, type ListFilter, type RunHandle, type StartOptions } from './engine/client.ts'
 export type {
   Compensation,

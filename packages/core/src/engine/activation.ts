@@ -59,6 +59,7 @@ export class Activation {
   #doneCounter: number
   #wakeSeq: number
   #settled: Settled | undefined
+  #results: Promise<boolean> = Promise.resolve(true)
   #tickScheduled = false
   #deadlineTimer: (() => void) | undefined
   #resolveEnded!: () => void
@@ -183,11 +184,21 @@ export class Activation {
       doneOrder: this.nextDoneOrder(),
       updatedAt: this.now(),
     }
-    op.state = 'live'
     this.setEntry(op, entry)
-    if (!(await this.write({ journal: [entry], history }))) return
+    // The code may go on before the result is durable: whatever it does next is either a write
+    // committed after this one, or a step attempt, which waits for `resultsDurable()`. So nothing
+    // can be seen outside the run before the result it depends on is safe, and a fast step's
+    // result shares a commit with what follows it (e.g. the run's completion).
+    const durable = this.write({ journal: [entry], history })
+    this.#results = durable
     op.state = 'ready'
     this.schedule()
+    await durable
+  }
+
+  /** Resolves once every result handed to the code so far is durable (false: it never will be). */
+  resultsDurable(): Promise<boolean> {
+    return this.#results
   }
 
   setEntry(op: Op, entry: JournalEntry) {

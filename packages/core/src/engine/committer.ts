@@ -66,6 +66,14 @@ export class Committer {
       }
     } catch (err) {
       for (const p of batch) p.reject(err)
+      // Later writes of these runs were made on top of the lost ones: refuse them too, so a run's
+      // writes are never committed with a gap in the middle.
+      const lost = new Set(batch.flatMap((p) => (p.op.type === 'update' ? [p.op.runId] : [])))
+      this.#queue = this.#queue.filter((p) => {
+        if (p.op.type !== 'update' || !lost.has(p.op.runId)) return true
+        p.reject(err)
+        return false
+      })
     }
   }
 }

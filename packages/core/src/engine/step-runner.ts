@@ -36,6 +36,8 @@ export async function runAttempts(act: Activation, op: Op, def: StepDefinition, 
     const started = [act.event(`${label}_started`, { name: def.name, seq: op.seq, attempt })]
     if (attempt === 1) started.unshift(act.event(`${label}_scheduled`, { name: def.name, seq: op.seq, input }))
     void act.write({ journal: [entry], history: started, patch: { currentStep: def.name } })
+    // A step is the run's effect on the world: it may only act on results that are durable.
+    if (!(await act.resultsDurable()) || how.stopped()) return
 
     const ac = new AbortController()
     act.aborts.add(ac)
