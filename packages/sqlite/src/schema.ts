@@ -92,7 +92,18 @@ export type Synchronous = 'full' | 'normal'
  */
 export function configure(db: SqliteDatabase, synchronous: Synchronous, busyTimeoutMs: number): void {
   db.pragma(`busy_timeout = ${busyTimeoutMs}`)
-  db.pragma('journal_mode = WAL')
+  // Switching a new file to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY at once
+  // instead of using the busy timeout when other processes are opening it too: retry, bounded.
+  const deadline = Date.now() + busyTimeoutMs
+  for (;;) {
+    try {
+      if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL')
+      break
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw err
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10)
+    }
+  }
   db.pragma(`synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`)
 }
 

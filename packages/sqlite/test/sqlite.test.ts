@@ -112,13 +112,14 @@ describe('sqlite store', () => {
     await assert.rejects(store.getRun('r1'), { code: 'STORE_CLOSED' })
   })
 
-  it('processes starting together on one new file migrate, write and hand each run out once', async () => {
+  it('processes starting together on one new file migrate, write and hand each run out once', { timeout: 60_000 }, async () => {
     const path = freshPath()
     const processes = 4
     const perProcess = 50
     const startAt = Date.now() + 1_500
     const racer = fileURLToPath(new URL('./fixtures/racer.ts', import.meta.url))
-    const outputs = await Promise.all(
+    // allSettled: when one racer fails, the others must still be waited for (they give up by themselves).
+    const settled = await Promise.allSettled(
       Array.from({ length: processes }, (_, i) =>
         run(process.execPath, [
           '--conditions=source',
@@ -134,6 +135,9 @@ describe('sqlite store', () => {
         ]),
       ),
     )
+    const failed = settled.find((s) => s.status === 'rejected')
+    if (failed) throw failed.reason
+    const outputs = settled.map((s) => (s as PromiseFulfilledResult<string>).value)
     const won = outputs.flatMap((out) => JSON.parse(out) as string[])
     assert.equal(won.length, processes * perProcess, 'every run was claimed')
     assert.equal(new Set(won).size, won.length, 'no run was claimed twice')
