@@ -59,6 +59,8 @@ export const ErrorCode = {
   Cancelled: 'CANCELLED',
   CompensationFailed: 'COMPENSATION_FAILED',
   NotSerializable: 'NOT_SERIALIZABLE',
+  InvalidEvent: 'INVALID_EVENT',
+  InvalidMessage: 'INVALID_MESSAGE',
 } as const
 
 /** A JSON-safe picture of an error, as stored in the journal and history. */
