@@ -2,3 +2,12 @@ export type { EngineKit, EngineScenarios, MakeStore } from './engine/kit.ts'
 export { engineSuite } from './engine/suite.ts'
 export type { DefineStoreTest, SkippedTest, StoreFeatures, StoreSuiteOptions, StoreTest, StoreTestContext } from './store/kit.ts'
 export { storeSuite } from './store/suite.ts'
+export type {
+  DefineTransportTest,
+  TransportNeed,
+  TransportSuiteFeatures,
+  TransportSuiteOptions,
+  TransportTest,
+  TransportTestContext,
+} from './transport/kit.ts'
+export { transportSuite } from './transport/suite.ts'

@@ -55,6 +55,18 @@ export type {
   UpdateRunOp,
   WorkflowVersion,
 } from './store/port.ts'
+export type {
+  Delivery,
+  DeliveryHandler,
+  Replayable,
+  Subscription,
+  SubscriptionSpec,
+  Transport,
+  TransportFeatures,
+  TransportMessage,
+} from './transport/port.ts'
+export { retryAfterOf } from './transport/port.ts'
+export { memoryTransport } from './transport/memory.ts'
 export {
   type AttributeType,
   BATCH_MEDIA_TYPE,

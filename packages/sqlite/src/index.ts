@@ -1,1 +1,2 @@
 export { type SqliteOptions, SqliteStore, sqlite } from './store.ts'
+export { SqliteLog, type SqliteLogOptions, sqliteLog } from './log/transport.ts'

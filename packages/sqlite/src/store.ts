@@ -140,6 +140,11 @@ export class SqliteStore implements Store {
     return this.#open().s.selectSignals.all(runId).map(toSignal)
   }
 
+  /** The open connection (opening it if needed), for the log transport that shares this file. */
+  database(): SqliteDatabase {
+    return this.#open().db
+  }
+
   /** Opens the file on first use, so every method works before `init()` too. */
   #open(): Connection {
     if (this.#connection) return this.#connection
