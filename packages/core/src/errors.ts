@@ -61,6 +61,8 @@ export const ErrorCode = {
   NotSerializable: 'NOT_SERIALIZABLE',
   InvalidEvent: 'INVALID_EVENT',
   InvalidMessage: 'INVALID_MESSAGE',
+  HopLimit: 'HOP_LIMIT',
+  DeadLetterNotFound: 'DEAD_LETTER_NOT_FOUND',
 } as const
 
 /** A JSON-safe picture of an error, as stored in the journal and history. */

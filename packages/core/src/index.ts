@@ -102,3 +102,16 @@ export {
   type StandardSchemaResult,
   type StandardSchemaV1,
 } from './messages/index.ts'
+export {
+  Bus,
+  type BusOptions,
+  caused,
+  type ConsumerInfo,
+  type DeadLetter,
+  type DeadLetterReason,
+  type DeadLetterStore,
+  type HandlerContext,
+  type MessageHandler,
+  memoryDeadLetters,
+  type SubscribeOptions,
+} from './bus/index.ts'
