@@ -2,6 +2,14 @@ import { type Clock, systemClock } from '../clock.ts'
 import { type Duration, parseDuration } from '../duration.ts'
 import { ErrorCode, OncueError } from '../errors.ts'
 import type { RunRecord, Store } from '../store/port.ts'
+import { Bus, type SubscribeOptions } from '../bus/bus.ts'
+import type { DeadLetterStore } from '../bus/dead-letters.ts'
+import type { MessageHandler } from '../bus/handling.ts'
+import type { Envelope } from '../messages/envelope.ts'
+import type { JsonSchema } from '../messages/json-schema.ts'
+import { defineMessageType, type MessageSchema, type MessageType } from '../messages/message-type.ts'
+import type { InferInput, InferOutput, StandardSchemaV1 } from '../messages/standard-schema.ts'
+import type { Transport } from '../transport/port.ts'
 import { Client } from './client.ts'
 import { Committer } from './committer.ts'
 import type { StepDefinition, StepFn, StepOptions, WorkflowDefinition, WorkflowFn, WorkflowOptions } from './definitions.ts'
@@ -26,6 +34,10 @@ export interface WorkerOptions {
 
 export interface OncueOptions {
   store: Store
+  /** Moves events and commands; without one the app is orchestration only. */
+  transport?: Transport
+  /** Where messages that could not be handled wait. Default: in memory. */
+  deadLetters?: DeadLetterStore
   /** Default: the system clock. `@oncue/testing` passes a virtual one. */
   clock?: Clock
   worker?: WorkerOptions
@@ -50,6 +62,7 @@ export class OncueApp {
   #started = false
   #signalHandler: ((signal: NodeJS.Signals) => void) | undefined
   #signals: NodeJS.Signals[] = []
+  readonly #bus: Bus | undefined
 
   constructor(options: OncueOptions) {
     if (!options?.store)
@@ -57,6 +70,13 @@ export class OncueApp {
     this.store = options.store
     this.clock = options.clock ?? systemClock
     this.committer = new Committer(this.store)
+    this.#bus = options.transport
+      ? new Bus({
+          transport: options.transport,
+          clock: this.clock,
+          ...(options.deadLetters ? { deadLetters: options.deadLetters } : {}),
+        })
+      : undefined
     const w = options.worker ?? {}
     const host: EngineHost = {
       store: this.store,
@@ -134,6 +154,36 @@ export class OncueApp {
     return def
   }
 
+  /** An event type: a typed factory whose data is checked against `schema`. */
+  event<S extends MessageSchema>(type: string, schema: S, options: { version?: number; source?: string } = {}) {
+    return defineMessageType({ kind: 'event', type, schema: schema as StandardSchemaV1, ...options }) as unknown as MessageTypeOf<S>
+  }
+
+  /** A command type: sent to exactly one handler. */
+  command<S extends MessageSchema>(type: string, schema: S, options: { version?: number; source?: string } = {}) {
+    return defineMessageType({ kind: 'command', type, schema: schema as StandardSchemaV1, ...options }) as unknown as MessageTypeOf<S>
+  }
+
+  /** The bus, when the app has a transport. */
+  get bus(): Bus {
+    if (!this.#bus) throw new OncueError(ErrorCode.InvalidArgument, 'this app has no transport: pass oncue({ store, transport })')
+    return this.#bus
+  }
+
+  /** Every group gets every event of the type at least once; the members of a group share them. */
+  on<In, T>(type: MessageType<In, T>, group: string, handler: MessageHandler<T>, options?: SubscribeOptions): void {
+    if (type.kind === 'command') this.bus.handle(type, handler, options)
+    else this.bus.on(type, group, handler, options)
+  }
+
+  publish(event: Envelope | readonly Envelope[], options?: { key?: string }): Promise<void> {
+    return this.bus.publish(event, options)
+  }
+
+  send(command: Envelope, options?: { key?: string }): Promise<void> {
+    return this.bus.send(command, options)
+  }
+
   /** Prepares the store (idempotent). Client calls do this on their own. */
   ready(): Promise<void> {
     this.#ready ??= this.store.init()
@@ -150,6 +200,7 @@ export class OncueApp {
     )
     this.#started = true
     this.worker.start()
+    await this.#bus?.start()
     const signals = options.shutdownOn === undefined ? (['SIGTERM', 'SIGINT'] as NodeJS.Signals[]) : options.shutdownOn || []
     if (signals.length > 0) {
       this.#signals = signals
@@ -169,6 +220,7 @@ export class OncueApp {
     this.#signalHandler = undefined
     if (this.#started) {
       this.#started = false
+      await this.#bus?.stop()
       await this.worker.stop()
     }
     await this.committer.drain()
@@ -218,6 +270,13 @@ export class OncueApp {
     })
   }
 }
+
+/** The message type a schema gives: inferred from a Standard Schema, `unknown` data for JSON Schema. */
+type MessageTypeOf<S> = S extends StandardSchemaV1
+  ? MessageType<InferInput<S>, InferOutput<S>>
+  : S extends JsonSchema
+    ? MessageType<unknown>
+    : never
 
 function checkName(name: unknown, where: string) {
   if (typeof name !== 'string' || !/^[\w.:/-]{1,120}$/.test(name))
