@@ -103,8 +103,11 @@ export {
   type StandardSchemaV1,
 } from './messages/index.ts'
 export {
+  type AnnouncedConsumer,
   Bus,
   type BusOptions,
+  type ConsumerControls,
+  memoryConsumerControls,
   caused,
   type ConsumerInfo,
   type DeadLetter,

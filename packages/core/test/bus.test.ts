@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Bus, defineMessageType, type Envelope, memoryTransport, TerminalError } from '@oncue/core'
+import {
+  Bus,
+  defineMessageType,
+  type Envelope,
+  memoryConsumerControls,
+  memoryDeadLetters,
+  memoryTransport,
+  TerminalError,
+} from '@oncue/core'
 import { z } from 'zod'
 
 const OrderPlaced = defineMessageType({ kind: 'event', type: 'order_placed', schema: z.object({ orderId: z.string(), total: z.number() }) })
@@ -168,12 +176,49 @@ test('pause holds a group back and resume lets it go on', async () => {
       got.push(e.data?.n ?? -1)
     }),
   )
-  b.pause('slow')
+  await b.pause('slow')
   assert.equal(b.consumers()[0]?.paused, true)
   await b.publish(Ping({ n: 1 }))
   await sleep(50)
   assert.deepEqual(got, [])
-  b.resume('slow')
+  await b.resume('slow')
   await eventually(() => got.length === 1)
+  await b.stop()
+})
+
+test('operators pause a group and request replays through the shared controls and dead letters', async () => {
+  const controls = memoryConsumerControls()
+  const deadLetters = memoryDeadLetters()
+  let broken = true
+  const got: number[] = []
+  const b = new Bus({ transport: memoryTransport(), controls, deadLetters, controlIntervalMs: 10 })
+  b.on(
+    Ping,
+    'worker',
+    async (e) => {
+      if (broken && e.data?.n === 0) throw new TerminalError('bug')
+      got.push(e.data?.n ?? -1)
+    },
+    { from: 'earliest' },
+  )
+  await b.start()
+  assert.deepEqual(await controls.list().then((l) => l.map((c) => c.group)), ['worker'])
+
+  // What `oncue consumers pause worker` does from another process:
+  assert.equal(await controls.setPaused('worker', true, 0), true)
+  await eventually(() => b.consumers()[0]?.paused === true)
+  await b.publish(Ping({ n: 1 }))
+  await sleep(40)
+  assert.equal(got.length, 0, 'nothing is handled while paused')
+  await controls.setPaused('worker', false, 0)
+  await eventually(() => got.length === 1)
+
+  // What `oncue dlq replay <id>` does once the bug is fixed:
+  await b.publish(Ping({ n: 0 }))
+  await eventually(async () => (await deadLetters.list()).length === 1)
+  broken = false
+  const [letter] = await deadLetters.list()
+  assert.equal(await deadLetters.requestReplay(letter?.id ?? '', 0), true)
+  await eventually(async () => got.includes(0) && (await deadLetters.list()).length === 0)
   await b.stop()
 })

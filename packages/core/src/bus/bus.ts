@@ -5,6 +5,7 @@ import type { Envelope } from '../messages/envelope.ts'
 import { serializeEvent } from '../messages/json-format.ts'
 import type { MessageKind, MessageType } from '../messages/message-type.ts'
 import type { Subscription, Transport, TransportMessage } from '../transport/port.ts'
+import { type ConsumerControls, type ConsumerInfo, memoryConsumerControls } from './controls.ts'
 import { type DeadLetter, type DeadLetterStore, memoryDeadLetters } from './dead-letters.ts'
 import { type Handling, handleDelivery, type MessageHandler, unknownDeadLetter } from './handling.ts'
 
@@ -15,6 +16,10 @@ export interface BusOptions {
   clock?: Clock
   /** Handlers a chain of messages may pass through before it is taken for a loop. Default 32. */
   hopLimit?: number
+  /** Pauses and consumer lists shared with other processes and the CLI. Default: this process only. */
+  controls?: ConsumerControls
+  /** How often to follow operators' pauses and replay requests. Default 1000 ms. */
+  controlIntervalMs?: number
 }
 
 export interface SubscribeOptions {
@@ -24,12 +29,6 @@ export interface SubscribeOptions {
   concurrency?: number
   /** Where a new group starts reading. Default `'latest'`. */
   from?: 'earliest' | 'latest'
-}
-
-export interface ConsumerInfo {
-  channel: string
-  group: string
-  paused: boolean
 }
 
 interface Consumer {
@@ -52,6 +51,9 @@ export class Bus {
   readonly #hopLimit: number
   readonly #consumers = new Map<string, Consumer>()
   readonly #kinds = new Map<string, MessageKind>()
+  readonly controls: ConsumerControls
+  readonly #controlIntervalMs: number
+  #controlTimer: NodeJS.Timeout | undefined
   #started = false
 
   constructor(options: BusOptions) {
@@ -59,6 +61,8 @@ export class Bus {
     this.deadLetters = options.deadLetters ?? memoryDeadLetters()
     this.#clock = options.clock ?? systemClock
     this.#hopLimit = options.hopLimit ?? 32
+    this.controls = options.controls ?? memoryConsumerControls()
+    this.#controlIntervalMs = options.controlIntervalMs ?? 1000
   }
 
   channelOf(type: string): string {
@@ -131,10 +135,14 @@ export class Bus {
     this.#started = true
     await this.transport.init()
     await Promise.all([...this.#consumers.values()].map((c) => this.#subscribe(c)))
+    await this.#followControls()
+    this.#controlTimer = setInterval(() => void this.#followControls(), this.#controlIntervalMs)
+    this.#controlTimer.unref()
   }
 
   async stop(): Promise<void> {
     this.#started = false
+    clearInterval(this.#controlTimer)
     await Promise.all([...this.#consumers.values()].map((c) => c.subscription?.close()))
     for (const c of this.#consumers.values()) delete c.subscription
   }
@@ -143,12 +151,37 @@ export class Bus {
     return [...this.#consumers.values()].map((c) => ({ channel: c.channel, group: c.group, paused: c.subscription?.paused ?? false }))
   }
 
-  pause(group: string): void {
+  /** Pauses the group here at once, and in every process that follows the same controls. */
+  async pause(group: string): Promise<void> {
     for (const c of this.#matching(group)) c.subscription?.pause()
+    await this.controls.setPaused(group, true, this.#clock.now())
   }
 
-  resume(group: string): void {
+  async resume(group: string): Promise<void> {
     for (const c of this.#matching(group)) c.subscription?.resume()
+    await this.controls.setPaused(group, false, this.#clock.now())
+  }
+
+  /** Announces our consumers, applies operators' pauses, and replays the dead letters they asked for. */
+  async #followControls(): Promise<void> {
+    try {
+      const consumers = [...this.#consumers.values()]
+      await this.controls.announce(
+        consumers.map(({ channel, group }) => ({ channel, group })),
+        this.#clock.now(),
+      )
+      const paused = await this.controls.pausedGroups()
+      for (const c of consumers) {
+        if (!c.subscription) continue
+        if (paused.has(c.group) && !c.subscription.paused) c.subscription.pause()
+        if (!paused.has(c.group) && c.subscription.paused) c.subscription.resume()
+      }
+      for (const id of await this.deadLetters.replayRequests([...new Set(consumers.map((c) => c.group))])) {
+        if (this.#started) await this.replay(id)
+      }
+    } catch (err) {
+      console.error('oncue: following consumer controls failed:', err)
+    }
   }
 
   /**

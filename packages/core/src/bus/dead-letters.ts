@@ -18,6 +18,8 @@ export interface DeadLetter {
   attempts: number
   firstFailedAt: number
   lastFailedAt: number
+  /** Set by an operator (`oncue dlq replay`); the process hosting the group replays it. */
+  replayRequestedAt?: number | null
 }
 
 /**
@@ -29,6 +31,10 @@ export interface DeadLetterStore {
   list(filter?: { group?: string; channel?: string; limit?: number }): Promise<DeadLetter[]>
   get(id: string): Promise<DeadLetter | undefined>
   remove(id: string): Promise<boolean>
+  /** Asks whichever process hosts the letter's group to replay it; false if there is no such letter. */
+  requestReplay(id: string, at: number): Promise<boolean>
+  /** Ids of letters of these groups whose replay was requested, oldest request first. */
+  replayRequests(groups: readonly string[]): Promise<string[]>
 }
 
 export function memoryDeadLetters(): DeadLetterStore {
@@ -50,6 +56,18 @@ export function memoryDeadLetters(): DeadLetterStore {
     },
     async remove(id) {
       return letters.delete(id)
+    },
+    async requestReplay(id, at) {
+      const letter = letters.get(id)
+      if (!letter) return false
+      letter.replayRequestedAt = at
+      return true
+    },
+    async replayRequests(groups) {
+      return [...letters.values()]
+        .filter((l) => l.replayRequestedAt != null && groups.includes(l.group))
+        .sort((a, b) => (a.replayRequestedAt ?? 0) - (b.replayRequestedAt ?? 0))
+        .map((l) => l.id)
     },
   }
 }

@@ -3,6 +3,7 @@ import { type Duration, parseDuration } from '../duration.ts'
 import { ErrorCode, OncueError } from '../errors.ts'
 import type { RunRecord, Store } from '../store/port.ts'
 import { Bus, type SubscribeOptions } from '../bus/bus.ts'
+import type { ConsumerControls } from '../bus/controls.ts'
 import type { DeadLetterStore } from '../bus/dead-letters.ts'
 import type { MessageHandler } from '../bus/handling.ts'
 import type { Envelope } from '../messages/envelope.ts'
@@ -38,6 +39,8 @@ export interface OncueOptions {
   transport?: Transport
   /** Where messages that could not be handled wait. Default: in memory. */
   deadLetters?: DeadLetterStore
+  /** Consumer pauses and lists shared with other processes and the CLI. Default: in memory. */
+  controls?: ConsumerControls
   /** Default: the system clock. `@oncue/testing` passes a virtual one. */
   clock?: Clock
   worker?: WorkerOptions
@@ -75,6 +78,7 @@ export class OncueApp {
           transport: options.transport,
           clock: this.clock,
           ...(options.deadLetters ? { deadLetters: options.deadLetters } : {}),
+          ...(options.controls ? { controls: options.controls } : {}),
         })
       : undefined
     const w = options.worker ?? {}
