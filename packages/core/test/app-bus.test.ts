@@ -29,3 +29,23 @@ test('an app without a transport says so when asked to publish', () => {
   const Ping = app.event('ping', { type: 'object' })
   assert.throws(() => app.publish(Ping({})), /no transport: pass oncue\(\{ store, transport \}\)/)
 })
+
+test('an event starts a workflow once, even when it is delivered twice', async () => {
+  const app = oncue({ store: memory(), transport: memoryTransport() })
+  const OrderPlaced = app.event('order_placed', z.object({ orderId: z.string() }))
+  let runs = 0
+  const fulfil = app.workflow('fulfil', {}, async (_ctx, order: { orderId: string }) => {
+    runs++
+    return `fulfilled ${order.orderId}`
+  })
+  app.startOn(OrderPlaced, fulfil, { id: (e) => `fulfil-${e.data?.orderId}` })
+  await app.start({ shutdownOn: false })
+  const placed = OrderPlaced({ orderId: '42' })
+  await app.publish([placed, placed]) // the broker delivers it twice
+  for (let i = 0; i < 200 && (await app.client.list()).length === 0; i++) await sleep(5)
+  assert.equal(await app.client.handle('fulfil-42').result(), 'fulfilled 42')
+  await sleep(50)
+  assert.equal((await app.client.list()).length, 1)
+  assert.equal(runs, 1)
+  await app.close()
+})

@@ -180,6 +180,23 @@ export class OncueApp {
     else this.bus.on(type, group, handler, options)
   }
 
+  /**
+   * Starts `workflow` for every event of `type`. The run id comes from the event (default
+   * `<workflow>:<event id>`), so a redelivered event finds its run instead of starting another.
+   */
+  startOn<In, T, I>(
+    type: MessageType<In, T>,
+    workflow: WorkflowDefinition<I, unknown>,
+    options: { id?: (event: Envelope<T>) => string; input?: (event: Envelope<T>) => I; group?: string } = {},
+  ): void {
+    const group = options.group ?? `start.${workflow.name}`
+    this.bus.on(type, group, async (event) => {
+      const id = options.id?.(event) ?? `${workflow.name}:${event.id}`
+      const input = options.input ? options.input(event) : (event.data as unknown as I)
+      await this.client.start(workflow, input, { id })
+    })
+  }
+
   publish(event: Envelope | readonly Envelope[], options?: { key?: string }): Promise<void> {
     return this.bus.publish(event, options)
   }
