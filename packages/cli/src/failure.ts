@@ -7,6 +7,7 @@ export const CliCode = {
   InvalidJson: 'INVALID_JSON',
   UnknownDemo: 'UNKNOWN_DEMO',
   DbNotFound: 'DB_NOT_FOUND',
+  UnknownConsumer: 'UNKNOWN_CONSUMER',
 } as const
 
 /** Failures the person typing can fix: exit status 2, as for a usage error. */
@@ -15,6 +16,8 @@ const BAD_INPUT = new Set<string>([
   CliCode.InvalidJson,
   CliCode.UnknownDemo,
   CliCode.DbNotFound,
+  CliCode.UnknownConsumer,
+  ErrorCode.DeadLetterNotFound,
   ErrorCode.InvalidArgument,
   ErrorCode.InvalidDuration,
   ErrorCode.UnknownWorkflow,

@@ -1,6 +1,8 @@
 import { Command } from 'commander'
 import { cancelCommand } from './commands/cancel.ts'
+import { consumersCommand } from './commands/consumers.ts'
 import { demoCommand } from './commands/demo.ts'
+import { dlqCommand } from './commands/dlq.ts'
 import { signalCommand } from './commands/signal.ts'
 import { workflowsCommand } from './commands/workflows.ts'
 import { reportFailure } from './failure.ts'
@@ -9,7 +11,7 @@ import { DEFAULT_DB } from './store.ts'
 /** The `oncue` command line, without running it. */
 export function buildProgram(): Command {
   const program = new Command('oncue')
-    .description('inspect and drive oncue workflow runs on the embedded store')
+    .description('inspect and drive oncue workflow runs and message consumers on the embedded store')
     .option('--db <path>', `the SQLite store (default: $ONCUE_DB, else ${DEFAULT_DB})`)
     // Errors come back to runCli, which prints them in the one-line form scripts can match.
     .exitOverride()
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
   workflowsCommand(program)
   signalCommand(program)
   cancelCommand(program)
+  dlqCommand(program)
+  consumersCommand(program)
   demoCommand(program)
   return program
 }

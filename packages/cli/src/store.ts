@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { type Client, type OncueApp, oncue } from '@oncue/core'
-import { sqlite } from '@oncue/sqlite'
+import { type SqliteConsumerControls, type SqliteDeadLetters, sqlite, sqliteConsumerControls, sqliteDeadLetters } from '@oncue/sqlite'
 import type { Command } from 'commander'
 import { badInput, CliCode } from './failure.ts'
 
@@ -28,12 +28,32 @@ export function openApp(path: string): OncueApp {
  * nothing executes here: runs are executed by the worker processes that define them.
  */
 export async function withClient<T>(path: string, fn: (client: Client) => Promise<T>): Promise<T> {
-  // Opening a missing file would create an empty store and hide a mistyped path.
-  if (!existsSync(path)) throw badInput(`no oncue store at ${path} (pass --db <path> or set ONCUE_DB)`, CliCode.DbNotFound)
+  requireStore(path)
   const app = openApp(path)
   try {
     return await fn(app.client)
   } finally {
     await app.close()
   }
+}
+
+/** The bus's dead letters and consumer controls in the store at `path`, for `fn`, then closed. */
+export async function withBusTables<T>(
+  path: string,
+  fn: (tables: { deadLetters: SqliteDeadLetters; controls: SqliteConsumerControls }) => Promise<T>,
+): Promise<T> {
+  requireStore(path)
+  const deadLetters = sqliteDeadLetters(path)
+  const controls = sqliteConsumerControls(path)
+  try {
+    return await fn({ deadLetters, controls })
+  } finally {
+    await deadLetters.close()
+    await controls.close()
+  }
+}
+
+function requireStore(path: string): void {
+  // Opening a missing file would create an empty store and hide a mistyped path.
+  if (!existsSync(path)) throw badInput(`no oncue store at ${path} (pass --db <path> or set ONCUE_DB)`, CliCode.DbNotFound)
 }

@@ -11,3 +11,6 @@ export type {
   TransportTestContext,
 } from './transport/kit.ts'
 export { transportSuite } from './transport/suite.ts'
+export { consumerControlsSuite } from './bus/controls.ts'
+export { deadLetterSuite } from './bus/dead-letters.ts'
+export type { BusPortContext, BusPortSuiteOptions } from './bus/kit.ts'

@@ -1,0 +1,97 @@
+import type { DeadLetter, DeadLetterReason, DeadLetterStore, SerializedError } from '@oncue/core'
+import type { SqliteStore } from '../store.ts'
+import { BusConnection } from './connection.ts'
+import { type DeadLetterRow, prepareDeadLetterStatements } from './sql.ts'
+
+/**
+ * Dead letters in the SQLite file, so they outlive the process that gave up on them and an
+ * operator (`oncue dlq`) can list, inspect, replay or purge them from another process.
+ */
+export class SqliteDeadLetters implements DeadLetterStore {
+  readonly #connection: BusConnection<ReturnType<typeof prepareDeadLetterStatements>>
+
+  constructor(target: string | SqliteStore) {
+    this.#connection = new BusConnection(target, 'dead letters', prepareDeadLetterStatements)
+  }
+
+  get path(): string {
+    return this.#connection.path
+  }
+
+  async add(letter: DeadLetter): Promise<void> {
+    this.#connection.get().s.upsert.run({
+      id: letter.id,
+      channel: letter.channel,
+      grp: letter.group,
+      message_id: letter.message.id,
+      message_type: letter.message.type,
+      message_key: letter.message.key ?? null,
+      body: letter.message.body,
+      reason: letter.reason,
+      error: JSON.stringify(letter.error),
+      attempts: letter.attempts,
+      first_failed_at: letter.firstFailedAt,
+      last_failed_at: letter.lastFailedAt,
+      replay_requested_at: letter.replayRequestedAt ?? null,
+    })
+  }
+
+  async list(filter: { group?: string; channel?: string; limit?: number } = {}): Promise<DeadLetter[]> {
+    return this.#connection
+      .get()
+      .s.list.all({ grp: filter.group || null, channel: filter.channel || null, limit: filter.limit ?? 100 })
+      .map(toLetter)
+  }
+
+  async get(id: string): Promise<DeadLetter | undefined> {
+    const row = this.#connection.get().s.get.get(id)
+    return row && toLetter(row)
+  }
+
+  async remove(id: string): Promise<boolean> {
+    return this.#connection.get().s.remove.run(id).changes > 0
+  }
+
+  async requestReplay(id: string, at: number): Promise<boolean> {
+    return this.#connection.get().s.requestReplay.run({ id, at }).changes > 0
+  }
+
+  async replayRequests(groups: readonly string[]): Promise<string[]> {
+    if (groups.length === 0) return []
+    return this.#connection
+      .get()
+      .s.replayRequests.all({ groups: JSON.stringify(groups) })
+      .map((r) => r.id)
+  }
+
+  /** Closes its own connection; one borrowed from a store stays open for the store to close. */
+  async close(): Promise<void> {
+    this.#connection.close()
+  }
+}
+
+/** `oncue({ store, transport, deadLetters: sqliteDeadLetters(store) })`, or on a path. */
+export function sqliteDeadLetters(target: string | SqliteStore): SqliteDeadLetters {
+  return new SqliteDeadLetters(target)
+}
+
+function toLetter(row: DeadLetterRow): DeadLetter {
+  const letter: DeadLetter = {
+    id: row.id,
+    channel: row.channel,
+    group: row.grp,
+    message: {
+      id: row.message_id,
+      type: row.message_type,
+      ...(row.message_key === null ? {} : { key: row.message_key }),
+      body: row.body,
+    },
+    reason: row.reason as DeadLetterReason,
+    error: JSON.parse(row.error) as SerializedError,
+    attempts: row.attempts,
+    firstFailedAt: row.first_failed_at,
+    lastFailedAt: row.last_failed_at,
+  }
+  if (row.replay_requested_at !== null) letter.replayRequestedAt = row.replay_requested_at
+  return letter
+}
