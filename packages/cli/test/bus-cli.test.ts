@@ -120,7 +120,7 @@ test('dlq replay writes the request down for the process hosting the group', asy
   const deadLetters = sqliteDeadLetters(db)
   const stored = await deadLetters.get('billing:m3')
   assert.equal(typeof stored?.replayRequestedAt, 'number')
-  assert.deepEqual(await deadLetters.replayRequests(['billing', 'ledger']), ['billing:m3'])
+  assert.deepEqual(await deadLetters.claimReplays([{ channel: stored?.channel ?? '', group: 'billing' }]), ['billing:m3'])
   await deadLetters.close()
 })
 

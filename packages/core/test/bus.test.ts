@@ -222,3 +222,25 @@ test('operators pause a group and request replays through the shared controls an
   await eventually(async () => got.includes(0) && (await deadLetters.list()).length === 0)
   await b.stop()
 })
+
+test('a replay request is acted on once, even when the handler is slower than the control interval', async () => {
+  const deadLetters = memoryDeadLetters()
+  let calls = 0
+  let fixed = false
+  const b = new Bus({ transport: memoryTransport(), deadLetters, controlIntervalMs: 5 })
+  b.on(Ping, 'slowpoke', async () => {
+    calls++
+    if (!fixed) throw new TerminalError('bug')
+    await sleep(100)
+  })
+  await b.start()
+  await b.publish(Ping({ n: 1 }))
+  await eventually(async () => (await deadLetters.list()).length === 1)
+  const [letter] = await deadLetters.list()
+  fixed = true
+  await deadLetters.requestReplay(letter?.id ?? '', 0)
+  await eventually(async () => (await deadLetters.list()).length === 0)
+  await sleep(50)
+  assert.equal(calls, 2, 'one delivery, one replay')
+  await b.stop()
+})

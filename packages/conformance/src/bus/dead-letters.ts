@@ -93,26 +93,31 @@ export function deadLetterSuite(
       assert.deepEqual(await store.list(), [])
     })
 
-    test('replay requests: only for known letters, of the groups asked, oldest request first', async (store) => {
+    test('replay requests are claimed once, per channel and group, oldest request first', async (store) => {
+      const ledger = { channel: 'order_placed', group: 'ledger' }
+      const billing = { channel: 'order_placed', group: 'billing' }
       await store.add(letter('ledger', 1, 1_000))
       await store.add(letter('ledger', 2, 1_000))
       await store.add(letter('billing', 3, 1_000))
-      assert.deepEqual(await store.replayRequests(['ledger', 'billing']), [])
+      assert.deepEqual(await store.claimReplays([ledger, billing]), [])
       assert.equal(await store.requestReplay('ledger:m2', 5_000), true)
       assert.equal(await store.requestReplay('ledger:m1', 6_000), true)
       assert.equal(await store.requestReplay('billing:m3', 4_000), true)
       assert.equal(await store.requestReplay('ledger:nope', 5_000), false)
-      assert.deepEqual(await store.replayRequests(['ledger']), ['ledger:m2', 'ledger:m1'])
-      assert.deepEqual(await store.replayRequests(['ledger', 'billing']), ['billing:m3', 'ledger:m2', 'ledger:m1'])
-      assert.deepEqual(await store.replayRequests([]), [])
       assert.equal((await store.get('ledger:m2'))?.replayRequestedAt, 5_000)
+      assert.deepEqual(await store.claimReplays([{ channel: 'other_channel', group: 'ledger' }]), [], 'another channel is another consumer')
+      assert.deepEqual(await store.claimReplays([ledger]), ['ledger:m2', 'ledger:m1'])
+      assert.deepEqual(await store.claimReplays([ledger, billing]), ['billing:m3'], 'each request is handed out once')
+      assert.deepEqual(await store.claimReplays([ledger, billing]), [])
+      assert.deepEqual(await store.claimReplays([]), [])
+      assert.ok((await store.get('ledger:m2')) !== undefined, 'claiming keeps the letter')
     })
 
     test('a letter added again after a failed replay no longer asks for one', async (store) => {
       await store.add(letter('ledger', 1, 1_000))
       await store.requestReplay('ledger:m1', 2_000)
       await store.add(letter('ledger', 1, 3_000, { attempts: 4 }))
-      assert.deepEqual(await store.replayRequests(['ledger']), [])
+      assert.deepEqual(await store.claimReplays([{ channel: 'order_placed', group: 'ledger' }]), [])
     })
 
     test(
@@ -122,7 +127,7 @@ export function deadLetterSuite(
         const other = await context.reopen()
         assert.deepEqual(await other.get('ledger:m1'), letter('ledger', 1, 1_000))
         assert.equal(await other.requestReplay('ledger:m1', 2_000), true)
-        assert.deepEqual(await store.replayRequests(['ledger']), ['ledger:m1'])
+        assert.equal((await store.get('ledger:m1'))?.replayRequestedAt, 2_000)
         await context.close(store)
         await context.close(other)
         const later = await context.reopen()

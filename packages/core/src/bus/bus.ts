@@ -54,6 +54,7 @@ export class Bus {
   readonly controls: ConsumerControls
   readonly #controlIntervalMs: number
   #controlTimer: NodeJS.Timeout | undefined
+  #following: Promise<void> | undefined
   #started = false
 
   constructor(options: BusOptions) {
@@ -143,6 +144,7 @@ export class Bus {
   async stop(): Promise<void> {
     this.#started = false
     clearInterval(this.#controlTimer)
+    await this.#following
     await Promise.all([...this.#consumers.values()].map((c) => c.subscription?.close()))
     for (const c of this.#consumers.values()) delete c.subscription
   }
@@ -163,7 +165,15 @@ export class Bus {
   }
 
   /** Announces our consumers, applies operators' pauses, and replays the dead letters they asked for. */
-  async #followControls(): Promise<void> {
+  #followControls(): Promise<void> {
+    // One round at a time: a slow replay must not overlap the next tick.
+    this.#following ??= this.#followOnce().finally(() => {
+      this.#following = undefined
+    })
+    return this.#following
+  }
+
+  async #followOnce(): Promise<void> {
     try {
       const consumers = [...this.#consumers.values()]
       await this.controls.announce(
@@ -176,8 +186,9 @@ export class Bus {
         if (paused.has(c.group) && !c.subscription.paused) c.subscription.pause()
         if (!paused.has(c.group) && c.subscription.paused) c.subscription.resume()
       }
-      for (const id of await this.deadLetters.replayRequests([...new Set(consumers.map((c) => c.group))])) {
-        if (this.#started) await this.replay(id)
+      for (const id of await this.deadLetters.claimReplays(consumers)) {
+        if (!this.#started) break
+        await this.replay(id).catch((err) => console.error(`oncue: replay of ${id} failed:`, err))
       }
     } catch (err) {
       console.error('oncue: following consumer controls failed:', err)
@@ -195,6 +206,8 @@ export class Bus {
     if (!consumer) throw new OncueError(ErrorCode.InvalidArgument, `replay ${id}: no handler for group "${letter.group}" here`)
     // The letter stays stored until the handler succeeded: a crash mid-replay loses nothing.
     const attempt = letter.attempts + 1
+    // If it fails again, its dead letter keeps the time it first failed.
+    consumer.handling.firstFailures.set(id, letter.firstFailedAt)
     await handleDelivery(
       consumer.handling,
       { message: letter.message, channel: letter.channel, group: letter.group, attempt },

@@ -33,8 +33,12 @@ export interface DeadLetterStore {
   remove(id: string): Promise<boolean>
   /** Asks whichever process hosts the letter's group to replay it; false if there is no such letter. */
   requestReplay(id: string, at: number): Promise<boolean>
-  /** Ids of letters of these groups whose replay was requested, oldest request first. */
-  replayRequests(groups: readonly string[]): Promise<string[]>
+  /**
+   * Ids of letters of these consumers (channel and group) whose replay was requested, oldest request
+   * first, clearing each request as it is handed out: of several processes hosting a group, exactly
+   * one gets it. (A process that dies before replaying leaves the letter stored, unrequested.)
+   */
+  claimReplays(consumers: readonly { channel: string; group: string }[]): Promise<string[]>
 }
 
 export function memoryDeadLetters(): DeadLetterStore {
@@ -63,11 +67,13 @@ export function memoryDeadLetters(): DeadLetterStore {
       letter.replayRequestedAt = at
       return true
     },
-    async replayRequests(groups) {
-      return [...letters.values()]
-        .filter((l) => l.replayRequestedAt != null && groups.includes(l.group))
-        .sort((a, b) => (a.replayRequestedAt ?? 0) - (b.replayRequestedAt ?? 0))
-        .map((l) => l.id)
+    async claimReplays(consumers) {
+      const hosted = new Set(consumers.map((c) => `${c.channel}|${c.group}`))
+      const claimed = [...letters.values()]
+        .filter((l) => l.replayRequestedAt != null && hosted.has(`${l.channel}|${l.group}`))
+        .sort((a, b) => (a.replayRequestedAt ?? 0) - (b.replayRequestedAt ?? 0) || (a.id < b.id ? -1 : 1))
+      for (const l of claimed) l.replayRequestedAt = null
+      return claimed.map((l) => l.id)
     },
   }
 }

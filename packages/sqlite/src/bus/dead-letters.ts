@@ -56,12 +56,15 @@ export class SqliteDeadLetters implements DeadLetterStore {
     return this.#connection.get().s.requestReplay.run({ id, at }).changes > 0
   }
 
-  async replayRequests(groups: readonly string[]): Promise<string[]> {
-    if (groups.length === 0) return []
-    return this.#connection
-      .get()
-      .s.replayRequests.all({ groups: JSON.stringify(groups) })
+  async claimReplays(consumers: readonly { channel: string; group: string }[]): Promise<string[]> {
+    if (consumers.length === 0) return []
+    const pairs = JSON.stringify(consumers.map(({ channel, group }) => ({ channel, group })))
+    const { s } = this.#connection.get()
+    // Compare-and-set per letter: another process may claim some between the read and the update.
+    return s.replayRequests
+      .all({ consumers: pairs })
       .map((r) => r.id)
+      .filter((id) => s.claimReplay.run(id).changes > 0)
   }
 
   /** Closes its own connection; one borrowed from a store stays open for the store to close. */

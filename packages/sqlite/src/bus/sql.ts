@@ -38,11 +38,16 @@ export const DELETE_LETTER = 'DELETE FROM bus_dead_letters WHERE id = ?'
 
 export const REQUEST_REPLAY = 'UPDATE bus_dead_letters SET replay_requested_at = @at WHERE id = @id'
 
-/** `@groups` is a JSON array: one parameter whatever the number of groups. */
+/** The replay requests of the given consumers, oldest first. `@consumers`: JSON [{channel, group}]. */
 export const REPLAY_REQUESTS = `
   SELECT id FROM bus_dead_letters
-  WHERE replay_requested_at IS NOT NULL AND grp IN (SELECT value FROM json_each(@groups))
+  WHERE replay_requested_at IS NOT NULL
+    AND EXISTS (SELECT 1 FROM json_each(@consumers) c
+                WHERE c.value ->> 'channel' = bus_dead_letters.channel AND c.value ->> 'group' = bus_dead_letters.grp)
   ORDER BY replay_requested_at, id`
+
+/** Takes one request: only the process whose update changed the row replays the letter. */
+export const CLAIM_REPLAY = 'UPDATE bus_dead_letters SET replay_requested_at = NULL WHERE id = ? AND replay_requested_at IS NOT NULL'
 
 export const ANNOUNCE_CONSUMER = `
   INSERT INTO bus_consumers (channel, grp, seen_at) VALUES (@channel, @grp, @at)
@@ -70,6 +75,7 @@ export function prepareDeadLetterStatements(db: SqliteDatabase) {
     remove: prepare(DELETE_LETTER),
     requestReplay: prepare(REQUEST_REPLAY),
     replayRequests: prepare<{ id: string }>(REPLAY_REQUESTS),
+    claimReplay: prepare(CLAIM_REPLAY),
   }
 }
 
