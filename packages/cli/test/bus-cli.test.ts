@@ -1,39 +1,16 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
 import { Bus, type DeadLetter, defineMessageType, TerminalError } from '@oncue/core'
 import { sqliteConsumerControls, sqliteDeadLetters, sqliteLog } from '@oncue/sqlite'
 import { z } from 'zod'
+import { oncueCli } from './run-cli.ts'
 
-const repo = fileURLToPath(new URL('../../../', import.meta.url))
-const main = fileURLToPath(new URL('../src/main.ts', import.meta.url))
-const tsx = import.meta.resolve('tsx')
 const dir = mkdtempSync(join(tmpdir(), 'oncue-bus-cli-'))
 const db = join(dir, 'oncue.db')
-
-interface Outcome {
-  status: number
-  stdout: string
-  stderr: string
-}
-
-/** Runs the CLI from source in a child process, as `npm run oncue` does. */
-function oncueCli(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      ['--conditions=source', '--import', tsx, main, ...args],
-      { cwd: repo, env: { ...process.env, ONCUE_DB: '', ONCUE_DEBUG: '', ...env }, timeout: 30_000 },
-      (err, stdout, stderr) => resolve({ status: err ? Number(err.code) : 0, stdout, stderr }),
-    )
-    child.stdin?.end()
-  })
-}
 
 async function eventually(what: string, check: () => boolean | Promise<boolean>, ms = 10_000) {
   const deadline = Date.now() + ms

@@ -1,38 +1,15 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { type OncueApp, oncue, TerminalError } from '@oncue/core'
 import { formatSummary, runCheckoutDemo } from '@oncue/example-checkout-saga'
 import { sqlite } from '@oncue/sqlite'
+import { oncueCli } from './run-cli.ts'
 
-const repo = fileURLToPath(new URL('../../../', import.meta.url))
-const main = fileURLToPath(new URL('../src/main.ts', import.meta.url))
-const tsx = import.meta.resolve('tsx')
 const dir = mkdtempSync(join(tmpdir(), 'oncue-cli-'))
 const db = join(dir, 'oncue.db')
-
-interface Outcome {
-  status: number
-  stdout: string
-  stderr: string
-}
-
-/** Runs the CLI from source in a child process, as `npm run oncue` does. */
-function oncueCli(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      ['--conditions=source', '--import', tsx, main, ...args],
-      { cwd: repo, env: { ...process.env, ONCUE_DB: '', ONCUE_DEBUG: '', ...env } },
-      (err, stdout, stderr) => resolve({ status: err ? Number(err.code) : 0, stdout, stderr }),
-    )
-    child.stdin?.end()
-  })
-}
 
 /** An app on the test's database with a few small workflows, as a service would define them. */
 function serviceApp(): OncueApp {

@@ -1,3 +1,4 @@
+import { withFresh } from '../fresh.ts'
 import type { Store } from '@oncue/core'
 
 /**
@@ -43,27 +44,6 @@ export interface StoreTestGroup {
 }
 
 /** Runs `body` on a fresh, initialised store and closes every store it opened, even when it fails. */
-export async function withFreshStore(makeStore: () => Promise<Store>, features: StoreFeatures, body: StoreTest): Promise<void> {
-  const first = await makeStore()
-  const opened: Store[] = [first]
-  const closed = new Set<Store>()
-  const context: StoreTestContext = {
-    async reopen() {
-      if (!features.reopen) throw new Error('this test needs features.reopen')
-      const other = await features.reopen(first)
-      opened.push(other)
-      await other.init()
-      return other
-    },
-    async close(store) {
-      closed.add(store)
-      await store.close()
-    },
-  }
-  try {
-    await first.init()
-    await body(first, context)
-  } finally {
-    for (const store of opened.reverse()) if (!closed.has(store)) await store.close()
-  }
+export function withFreshStore(makeStore: () => Promise<Store>, features: StoreFeatures, body: StoreTest): Promise<void> {
+  return withFresh(makeStore, features.reopen, body)
 }

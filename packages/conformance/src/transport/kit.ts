@@ -1,3 +1,4 @@
+import { withFresh } from '../fresh.ts'
 import type { Delivery, DeliveryHandler, Transport, TransportFeatures, TransportMessage } from '@oncue/core'
 import type { SkippedTest } from '../store/kit.ts'
 
@@ -38,33 +39,12 @@ export interface TransportTestGroup {
 }
 
 /** Runs `body` on a fresh, initialised transport and closes every transport it opened, even when it fails. */
-export async function withFreshTransport(
+export function withFreshTransport(
   makeTransport: () => Promise<Transport>,
   features: TransportSuiteFeatures,
   body: TransportTest,
 ): Promise<void> {
-  const first = await makeTransport()
-  const opened: Transport[] = [first]
-  const closed = new Set<Transport>()
-  const context: TransportTestContext = {
-    async reopen() {
-      if (!features.reopen) throw new Error('this test needs features.reopen')
-      const other = await features.reopen(first)
-      opened.push(other)
-      await other.init()
-      return other
-    },
-    async close(transport) {
-      closed.add(transport)
-      await transport.close()
-    },
-  }
-  try {
-    await first.init()
-    await body(first, context)
-  } finally {
-    for (const transport of opened.reverse()) if (!closed.has(transport)) await transport.close()
-  }
+  return withFresh(makeTransport, features.reopen, body)
 }
 
 /**
