@@ -8,6 +8,7 @@ export const CliCode = {
   UnknownDemo: 'UNKNOWN_DEMO',
   DbNotFound: 'DB_NOT_FOUND',
   UnknownConsumer: 'UNKNOWN_CONSUMER',
+  InvalidDefinition: 'INVALID_DEFINITION',
 } as const
 
 /** Failures the person typing can fix: exit status 2, as for a usage error. */
@@ -17,6 +18,7 @@ const BAD_INPUT = new Set<string>([
   CliCode.UnknownDemo,
   CliCode.DbNotFound,
   CliCode.UnknownConsumer,
+  CliCode.InvalidDefinition,
   ErrorCode.DeadLetterNotFound,
   ErrorCode.InvalidArgument,
   ErrorCode.InvalidDuration,

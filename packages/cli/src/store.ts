@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { type Client, type OncueApp, oncue } from '@oncue/core'
-import { type SqliteConsumerControls, type SqliteDeadLetters, sqlite, sqliteConsumerControls, sqliteDeadLetters } from '@oncue/sqlite'
+import { type Client, type ConsumerControls, type DeadLetterStore, type OncueApp, oncue } from '@oncue/core'
+import { postgresConsumerControls, postgresDeadLetters, PostgresStore } from '@oncue/postgres'
+import { sqlite, sqliteConsumerControls, sqliteDeadLetters } from '@oncue/sqlite'
 import type { Command } from 'commander'
 import { badInput, CliCode } from './failure.ts'
 
@@ -17,8 +18,16 @@ export function dbOf(cmd: Command): string {
   return dbPath(cmd.optsWithGlobals<{ db?: string }>().db)
 }
 
-/** An app on the SQLite file at `path`, creating its folder. */
+/** Whether `$ONCUE_STORE_URL` points the CLI at PostgreSQL instead of a SQLite file. */
+export function storeUrl(): string | undefined {
+  const url = process.env.ONCUE_STORE_URL
+  return url && /^postgres(ql)?:\/\//.test(url) ? url : undefined
+}
+
+/** An app on `$ONCUE_STORE_URL` when it is PostgreSQL, else on the SQLite file at `path` (creating its folder). */
 export function openApp(path: string): OncueApp {
+  const url = storeUrl()
+  if (url) return oncue({ store: new PostgresStore(url, { schema: process.env.ONCUE_SCHEMA ?? 'oncue' }) })
   mkdirSync(dirname(path), { recursive: true })
   return oncue({ store: sqlite(path) })
 }
@@ -40,11 +49,13 @@ export async function withClient<T>(path: string, fn: (client: Client) => Promis
 /** The bus's dead letters and consumer controls in the store at `path`, for `fn`, then closed. */
 export async function withBusTables<T>(
   path: string,
-  fn: (tables: { deadLetters: SqliteDeadLetters; controls: SqliteConsumerControls }) => Promise<T>,
+  fn: (tables: { deadLetters: DeadLetterStore; controls: ConsumerControls }) => Promise<T>,
 ): Promise<T> {
   requireStore(path)
-  const deadLetters = sqliteDeadLetters(path)
-  const controls = sqliteConsumerControls(path)
+  const url = storeUrl()
+  const schema = process.env.ONCUE_SCHEMA ?? 'oncue'
+  const deadLetters = url ? postgresDeadLetters(url, { schema }) : sqliteDeadLetters(path)
+  const controls = url ? postgresConsumerControls(url, { schema }) : sqliteConsumerControls(path)
   try {
     return await fn({ deadLetters, controls })
   } finally {
@@ -55,5 +66,5 @@ export async function withBusTables<T>(
 
 function requireStore(path: string): void {
   // Opening a missing file would create an empty store and hide a mistyped path.
-  if (!existsSync(path)) throw badInput(`no oncue store at ${path} (pass --db <path> or set ONCUE_DB)`, CliCode.DbNotFound)
+  if (!storeUrl() && !existsSync(path)) throw badInput(`no oncue store at ${path} (pass --db <path> or set ONCUE_DB)`, CliCode.DbNotFound)
 }

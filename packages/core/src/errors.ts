@@ -63,6 +63,9 @@ export const ErrorCode = {
   InvalidMessage: 'INVALID_MESSAGE',
   HopLimit: 'HOP_LIMIT',
   DeadLetterNotFound: 'DEAD_LETTER_NOT_FOUND',
+  TransactionTimeout: 'TRANSACTION_TIMEOUT',
+  TransportClosed: 'TRANSPORT_CLOSED',
+  Unsupported: 'UNSUPPORTED',
 } as const
 
 /** A JSON-safe picture of an error, as stored in the journal and history. */

@@ -29,20 +29,30 @@ export {
 } from './errors.ts'
 export { canonicalJson, type Json } from './json.ts'
 export { MemoryStore, memory, versionReason } from './store/memory.ts'
+export { settleWithin } from './store/memory-outbox.ts'
+export { sql } from './outbox/sql.ts'
+export { type ExecuteResult, type Transaction } from './outbox/transaction.ts'
+export { OutboxRelay, type RelayOptions } from './outbox/relay.ts'
 export { newJournalEntry, newRunRecord } from './store/records.ts'
-export { TERMINAL_STATUSES, isTerminalStatus } from './store/port.ts'
+export { TERMINAL_STATUSES, eventSignal, eventSignalName, isTerminalStatus, matchesWhere } from './store/port.ts'
 export type {
   CancelOp,
   ClaimRequest,
   ClaimedRun,
   CreateRunOp,
+  EventWait,
   HeldRun,
   HistoryEvent,
   HistoryInput,
   JournalEntry,
+  MailboxEvent,
+  MaybePromise,
   NewRun,
   OpKind,
   OpResult,
+  OutboxClaim,
+  OutboxMessage,
+  OutboxRecord,
   RegisteredWorkflow,
   RunFilter,
   RunPatch,
@@ -50,8 +60,10 @@ export type {
   RunStatus,
   SignalOp,
   SignalRecord,
+  SqlQuery,
   Store,
   StoreOp,
+  StoreTransaction,
   UpdateRunOp,
   WorkflowVersion,
 } from './store/port.ts'
@@ -114,7 +126,9 @@ export {
   type DeadLetterReason,
   type DeadLetterStore,
   type HandlerContext,
+  type InboxRunner,
   type MessageHandler,
   memoryDeadLetters,
+  type Received,
   type SubscribeOptions,
 } from './bus/index.ts'

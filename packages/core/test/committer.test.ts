@@ -49,3 +49,17 @@ test('a failed batch also refuses the later queued writes of the same runs', asy
   await committer.drain()
   assert.deepEqual(await Promise.all(later), ['disk full', 'committed'], 'a write made on top of a lost one must not commit')
 })
+
+test("merging a run's updates keeps every outbox message, in order", () => {
+  const message = (id: string) => ({ channel: 'c', id, type: 't', body: '{}' })
+  const { ops } = coalesce([
+    { type: 'update', runId: 'r', epoch: 1, at: 1, outbox: [message('a')] },
+    { type: 'update', runId: 'r', epoch: 1, at: 2 },
+    { type: 'update', runId: 'r', epoch: 1, at: 3, outbox: [message('b'), message('c')] },
+  ])
+  assert.equal(ops.length, 1)
+  assert.deepEqual(
+    (ops[0] as UpdateRunOp).outbox?.map((m) => m.id),
+    ['a', 'b', 'c'],
+  )
+})

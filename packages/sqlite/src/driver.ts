@@ -9,6 +9,8 @@ export interface SqliteStatement<Row = unknown> {
   run(...params: unknown[]): { changes: number }
   get(...params: unknown[]): Row | undefined
   all(...params: unknown[]): Row[]
+  /** True when the statement returns rows. */
+  readonly reader: boolean
 }
 
 /** A function wrapped in BEGIN/COMMIT; `immediate` takes the write lock up front. */
@@ -23,6 +25,7 @@ export interface SqliteDatabase {
   pragma(sql: string, options?: { simple: boolean }): unknown
   transaction<Args extends unknown[], Result>(fn: (...args: Args) => Result): SqliteTransaction<Args, Result>
   close(): unknown
+  readonly inTransaction: boolean
 }
 
 export function openDatabase(path: string): SqliteDatabase {

@@ -10,6 +10,7 @@ import {
   type UpdateRunOp,
 } from '@oncue/core'
 import { entryParams, historyParams, newRunParams, patchParams, toRun } from './rows.ts'
+import type { Messaging } from './messaging/outbox.ts'
 import type { Statements } from './statements.ts'
 
 /*
@@ -22,12 +23,18 @@ const NOT_FOUND: OpResult = { ok: false, reason: 'not_found' }
 const FENCED: OpResult = { ok: false, reason: 'fenced' }
 const FINISHED: OpResult = { ok: false, reason: 'finished' }
 
-export function applyOp(s: Statements, op: StoreOp): OpResult {
+export function applyOp(s: Statements, op: StoreOp, messaging: Messaging): OpResult {
   switch (op.type) {
-    case 'create':
-      return create(s, op)
-    case 'update':
-      return update(s, op)
+    case 'create': {
+      const result = create(s, op)
+      if (result.ok && result.created) messaging.enqueue(op.outbox, op.run.at)
+      return result
+    }
+    case 'update': {
+      const result = update(s, op)
+      if (result.ok) messaging.enqueue(op.outbox, op.at)
+      return result
+    }
     case 'signal':
       return signal(s, op)
     case 'cancel':

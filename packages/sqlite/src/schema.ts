@@ -82,6 +82,58 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (name, version)
   );
   `,
+  `
+  -- The outbox: messages committed with the writes that caused them, published by one relay.
+  -- AUTOINCREMENT: seq is commit order and never reused.
+  CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel TEXT NOT NULL,
+    id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    key TEXT,
+    body TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    sent_at INTEGER
+  );
+  CREATE INDEX outbox_unsent ON outbox (seq) WHERE sent_at IS NULL;
+  CREATE INDEX outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL;
+
+  -- Who relays the outbox: one process at a time, so messages leave in commit order.
+  CREATE TABLE outbox_relay (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    owner TEXT NOT NULL,
+    lease_until INTEGER NOT NULL
+  );
+
+  -- The inbox: which consumer group processed which message, committed with the handler's writes.
+  CREATE TABLE inbox (
+    grp TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    processed_at INTEGER NOT NULL,
+    PRIMARY KEY (grp, message_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX inbox_processed ON inbox (processed_at);
+
+  -- The mailbox of ctx.waitFor(EventType): events kept for runs that will wait for them, and the
+  -- waits registered before their event came.
+  CREATE TABLE mailbox_events (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    data TEXT,
+    body TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX mailbox_events_type ON mailbox_events (type, at);
+  CREATE TABLE mailbox_waits (
+    wait_id TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    where_json TEXT NOT NULL,
+    exclude_json TEXT NOT NULL,
+    until INTEGER
+  );
+  CREATE INDEX mailbox_waits_type ON mailbox_waits (type);
+  `,
 ]
 
 export type Synchronous = 'full' | 'normal'

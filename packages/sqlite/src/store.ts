@@ -3,21 +3,30 @@ import { dirname } from 'node:path'
 import {
   type ClaimedRun,
   type ClaimRequest,
+  type EventWait,
   type HeldRun,
+  type MailboxEvent,
   type HistoryEvent,
   type JournalEntry,
   OncueError,
   type OpResult,
+  type OutboxClaim,
+  type OutboxRecord,
   type RegisteredWorkflow,
   type RunFilter,
   type RunRecord,
   type SignalRecord,
   type Store,
   type StoreOp,
+  type StoreTransaction,
   versionReason,
   type WorkflowVersion,
 } from '@oncue/core'
 import { openDatabase, type SqliteDatabase, type SqliteStatement } from './driver.ts'
+import { ConnectionGate } from './gate.ts'
+import { type Mailbox, prepareMailbox } from './messaging/mailbox.ts'
+import { type Messaging, prepareMessaging } from './messaging/outbox.ts'
+import { SqliteTransactions } from './messaging/transactions.ts'
 import { applyOp } from './ops.ts'
 import { toEntry, toEvent, toRun, toSignal, toWorkflow } from './rows.ts'
 import { configure, migrate, type Synchronous } from './schema.ts'
@@ -39,6 +48,10 @@ interface Connection {
   block: (registered: readonly WorkflowVersion[], now: number) => string[]
   register: (defs: readonly WorkflowVersion[], at: number) => void
   listRuns: Map<string, SqliteStatement>
+  messaging: Messaging
+  mailbox: Mailbox
+  purge: (before: number, inboxBefore: number) => number
+  transactions: SqliteTransactions
 }
 
 /**
@@ -48,6 +61,8 @@ interface Connection {
 export class SqliteStore implements Store {
   readonly path: string
   readonly #synchronous: Synchronous
+  /** Keeps this connection's users out of an open transaction (see `ConnectionGate`). */
+  readonly gate = new ConnectionGate()
   #connection: Connection | undefined
   #closed = false
 
@@ -78,69 +93,105 @@ export class SqliteStore implements Store {
 
   async apply(batch: readonly StoreOp[]): Promise<OpResult[]> {
     if (batch.length === 0) return []
-    return this.#open().apply(batch)
+    return this.gate.run(() => this.#open().apply(batch))
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedRun[]> {
-    return this.#open().claim(request)
+    return this.gate.run(() => this.#open().claim(request))
   }
 
   async renewLeases(owner: string, until: number): Promise<HeldRun[]> {
-    return this.#open()
-      .s.renewLeases.all({ owner, until })
-      .map((r) => ({ id: r.id, epoch: r.epoch, cancelRequested: r.cancel_requested === 1 }))
+    const rows = await this.gate.run(() => this.#open().s.renewLeases.all({ owner, until }))
+    return rows.map((r) => ({ id: r.id, epoch: r.epoch, cancelRequested: r.cancel_requested === 1 }))
   }
 
   async releaseLeases(owner: string): Promise<void> {
-    this.#open().s.releaseLeases.run(owner)
+    await this.gate.run(() => this.#open().s.releaseLeases.run(owner))
   }
 
   async blockUnregistered(registered: readonly WorkflowVersion[], now: number): Promise<string[]> {
-    return this.#open().block(registered, now)
+    return this.gate.run(() => this.#open().block(registered, now))
   }
 
   async nextWakeAt(registered: readonly WorkflowVersion[]): Promise<number | undefined> {
-    const { s } = this.#open()
     const workflows = workflowsParam(registered)
-    const times = [s.nextWake.get({ workflows })?.at, s.nextLeaseEnd.get({ workflows })?.at]
+    const times = await this.gate.run(() => {
+      const { s } = this.#open()
+      return [s.nextWake.get({ workflows })?.at, s.nextLeaseEnd.get({ workflows })?.at]
+    })
     const known = times.filter((t): t is number => typeof t === 'number')
     return known.length ? Math.min(...known) : undefined
   }
 
   async registerWorkflows(defs: readonly WorkflowVersion[], at: number): Promise<void> {
-    this.#open().register(defs, at)
+    await this.gate.run(() => this.#open().register(defs, at))
   }
 
   async listWorkflows(): Promise<RegisteredWorkflow[]> {
-    return this.#open().s.selectWorkflows.all().map(toWorkflow)
+    return (await this.gate.run(() => this.#open().s.selectWorkflows.all())).map(toWorkflow)
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
-    const row = this.#open().s.selectRun.get(id)
+    const row = await this.gate.run(() => this.#open().s.selectRun.get(id))
     return row ? toRun(row) : undefined
   }
 
   async listRuns(filter: RunFilter): Promise<RunRecord[]> {
-    const { db, listRuns } = this.#open()
     const { sql, params } = listRunsQuery(filter)
-    let statement = listRuns.get(sql)
-    if (!statement) listRuns.set(sql, (statement = db.prepare(sql)))
-    return (statement.all(params) as Parameters<typeof toRun>[0][]).map(toRun)
+    const rows = await this.gate.run(() => {
+      const { db, listRuns } = this.#open()
+      let statement = listRuns.get(sql)
+      if (!statement) listRuns.set(sql, (statement = db.prepare(sql)))
+      return statement.all(params) as Parameters<typeof toRun>[0][]
+    })
+    return rows.map(toRun)
   }
 
   async getJournal(runId: string): Promise<JournalEntry[]> {
-    return this.#open().s.selectJournal.all(runId).map(toEntry)
+    return (await this.gate.run(() => this.#open().s.selectJournal.all(runId))).map(toEntry)
   }
 
   async getHistory(runId: string): Promise<HistoryEvent[]> {
-    return this.#open().s.selectHistory.all(runId).map(toEvent)
+    return (await this.gate.run(() => this.#open().s.selectHistory.all(runId))).map(toEvent)
   }
 
   async getSignals(runId: string): Promise<SignalRecord[]> {
-    return this.#open().s.selectSignals.all(runId).map(toSignal)
+    return (await this.gate.run(() => this.#open().s.selectSignals.all(runId))).map(toSignal)
   }
 
-  /** The open connection (opening it if needed), for the log transport that shares this file. */
+  async claimOutbox(request: OutboxClaim): Promise<OutboxRecord[]> {
+    return this.gate.run(() => this.#open().messaging.claim(request))
+  }
+
+  async markOutboxSent(owner: string, seqs: readonly number[], at: number): Promise<void> {
+    if (seqs.length > 0) await this.gate.run(() => this.#open().messaging.markSent(owner, seqs, at))
+  }
+
+  async purgeMessaging(before: number, inboxBefore: number): Promise<number> {
+    return this.gate.run(() => this.#open().purge(before, inboxBefore))
+  }
+
+  async depositEvent(event: MailboxEvent): Promise<string[]> {
+    return this.gate.run(() => this.#open().mailbox.deposit(event))
+  }
+
+  async awaitEvent(wait: EventWait): Promise<MailboxEvent | undefined> {
+    return this.gate.run(() => this.#open().mailbox.await(wait))
+  }
+
+  /**
+   * Business writes (`tx.execute`), outbox messages and inbox marks in one transaction. Keep the
+   * function short and use only `tx` inside it: until it settles, nothing else in this process
+   * uses the store, and past `timeoutMs` it is rolled back.
+   */
+  transaction<T>(fn: (tx: StoreTransaction) => Promise<T>, options: { timeoutMs: number }): Promise<T> {
+    return this.#open().transactions.run(fn, options.timeoutMs)
+  }
+
+  /**
+   * The open connection (opening it if needed), for the log transport and bus tables that share
+   * this file. They must use it only through `gate`.
+   */
   database(): SqliteDatabase {
     return this.#open().db
   }
@@ -154,7 +205,7 @@ export class SqliteStore implements Store {
     try {
       configure(db, this.#synchronous, BUSY_TIMEOUT_MS)
       migrate(db, this.path)
-      this.#connection = connect(db)
+      this.#connection = connect(db, this.gate)
     } catch (err) {
       db.close()
       throw err
@@ -164,11 +215,12 @@ export class SqliteStore implements Store {
 }
 
 /** Prepares the statements and the transactions once per connection. */
-function connect(db: SqliteDatabase): Connection {
+function connect(db: SqliteDatabase, gate: ConnectionGate): Connection {
   const s = prepareStatements(db)
+  const messaging = prepareMessaging(db)
   // IMMEDIATE: take the write lock at BEGIN, so a transaction that reads then writes never fails
   // half-way with SQLITE_BUSY when another process wrote in between.
-  const apply = db.transaction((batch: readonly StoreOp[]) => batch.map((op) => applyOp(s, op)))
+  const apply = db.transaction((batch: readonly StoreOp[]) => batch.map((op) => applyOp(s, op, messaging)))
   const claim = db.transaction((req: ClaimRequest): ClaimedRun[] => {
     const rows = s.claimRuns.all({
       owner: req.owner,
@@ -190,6 +242,8 @@ function connect(db: SqliteDatabase): Connection {
     for (const run of candidates) s.blockRun.run({ id: run.id, now, reason: versionReason(run.workflow, run.version, registered) })
     return candidates.map((run) => run.id)
   })
+  const mailbox = prepareMailbox(db, (op) => applyOp(s, op, messaging).ok)
+  const purge = db.transaction((before: number, inboxBefore: number) => messaging.purge(before, inboxBefore) + mailbox.purge(before))
   const register = db.transaction((defs: readonly WorkflowVersion[], at: number) => {
     for (const { name, version } of defs) s.upsertWorkflow.run({ name, version, at })
   })
@@ -201,6 +255,10 @@ function connect(db: SqliteDatabase): Connection {
     block: (registered, now) => block.immediate(registered, now),
     register: (defs, at) => register.immediate(defs, at),
     listRuns: new Map(),
+    messaging,
+    mailbox,
+    purge: (before, inboxBefore) => purge.immediate(before, inboxBefore),
+    transactions: new SqliteTransactions(db, gate, () => messaging),
   }
 }
 

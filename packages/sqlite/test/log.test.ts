@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { transportSuite } from '@oncue/conformance'
 import type { Transport } from '@oncue/core'
-import { SqliteLog, SqliteStore, sqliteLog } from '@oncue/sqlite'
+import { MIGRATIONS, SqliteLog, SqliteStore, sqliteLog } from '@oncue/sqlite'
 import Database from 'better-sqlite3'
 
 // One temporary folder for the whole file, a fresh database file in it per test.
@@ -49,12 +49,37 @@ describe('sqlite log on the store file', () => {
     await log.close()
     const store = new SqliteStore(path)
     await store.init()
-    assert.equal(store.database().pragma('user_version', { simple: true }), 1)
+    assert.equal(store.database().pragma('user_version', { simple: true }), MIGRATIONS.length)
     const again = sqliteLog(store)
     await again.init()
     assert.deepEqual(store.database().prepare('SELECT name FROM oncue_migrations').all(), [{ name: 'log-1' }])
     await again.close()
     await store.close()
+  })
+
+  it('retention deletes old messages every group has handled, and keeps what a lagging group has not', async () => {
+    const path = freshPath()
+    const log = sqliteLog(path, { retentionMs: 1_000 })
+    const handled: string[] = []
+    let slowHold = true
+    await log.subscribe({ channel: 'orders', group: 'fast', from: 'earliest' }, async (d) => void handled.push(d.message.id))
+    await log.subscribe({ channel: 'orders', group: 'slow', from: 'earliest' }, async (d) => {
+      if (slowHold && d.message.id === 'b') throw Object.assign(new Error('not yet'), { retryAfterMs: 60_000 })
+    })
+    await log.publish('orders', [
+      { id: 'a', type: 't', body: '{}' },
+      { id: 'b', type: 't', body: '{}' },
+    ])
+    await log.publish('audit', [{ id: 'nobody-reads', type: 't', body: '{}' }])
+    await eventually(() => handled.length === 2)
+    await new Promise((r) => setTimeout(r, 100))
+    const left = () =>
+      (new Database(path).prepare('SELECT id FROM log_messages ORDER BY position').all() as { id: string }[]).map((r) => r.id)
+    assert.equal(await log.purge(Date.now()), 0, 'nothing is past retention yet')
+    assert.equal(await log.purge(Date.now() + 5_000), 2, 'a (handled by both) and the unread channel go')
+    assert.deepEqual(left(), ['b'], 'the slow group has not handled b')
+    slowHold = false
+    await log.close()
   })
 
   it("hands a crashed member's message to another member once its lease expires", async () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import type { ClaimRequest, StoreOp } from '@oncue/core'
-import { SqliteStore, sqlite } from '@oncue/sqlite'
+import { MIGRATIONS, SqliteStore, sqlite } from '@oncue/sqlite'
 import Database from 'better-sqlite3'
 
 const dir = mkdtempSync(join(tmpdir(), 'oncue-sqlite-'))
@@ -74,7 +74,20 @@ describe('sqlite store', () => {
     await first.init()
     const before = inspect(path)
     assert.ok(before.userVersion >= 1)
-    assert.deepEqual(before.tables, ['history', 'journal', 'runs', 'signals', 'sqlite_sequence', 'workflows'])
+    assert.equal(before.userVersion, MIGRATIONS.length)
+    assert.deepEqual(before.tables, [
+      'history',
+      'inbox',
+      'journal',
+      'mailbox_events',
+      'mailbox_waits',
+      'outbox',
+      'outbox_relay',
+      'runs',
+      'signals',
+      'sqlite_sequence',
+      'workflows',
+    ])
     const second = new SqliteStore(path)
     await second.init()
     assert.deepEqual(inspect(path), before)

@@ -24,11 +24,13 @@ export interface TestRuntimeOptions {
 export class TestRuntime {
   readonly clock: VirtualClock
   readonly app: OncueApp
+  /** Store calls not answered yet: a networked store answers after real I/O, not in a microtask. */
+  #storeCalls = 0
 
   constructor(options: TestRuntimeOptions = {}) {
     this.clock = new VirtualClock(options.start)
     this.app = oncue({
-      store: options.store ?? memory(),
+      store: this.#counted(options.store ?? memory()),
       clock: this.clock,
       worker: { pollInterval: '1h', ...options.worker },
     })
@@ -36,6 +38,25 @@ export class TestRuntime {
 
   get client() {
     return this.app.client
+  }
+
+  /**
+   * The store, counting the calls in flight, so `settle` waits for a lease renewal or a lookup
+   * that is still on the wire before it lets time move.
+   */
+  #counted(store: Store): Store {
+    return new Proxy(store, {
+      get: (target, prop, receiver) => {
+        const value = Reflect.get(target, prop, receiver) as unknown
+        if (typeof value !== 'function') return value
+        return (...args: unknown[]) => {
+          const result = (value as (...a: unknown[]) => unknown).apply(target, args)
+          if (!(result instanceof Promise)) return result
+          this.#storeCalls++
+          return result.finally(() => this.#storeCalls--)
+        }
+      },
+    })
   }
 
   async start(): Promise<this> {
@@ -59,7 +80,7 @@ export class TestRuntime {
     while (quietTurns < 3) {
       await new Promise<void>((r) => setImmediate(r))
       const active = [...this.app.worker.active.values()]
-      const engineBusy = !this.app.committer.idle || this.app.worker.polling || active.some((a) => !a.quietButSteps)
+      const engineBusy = this.#storeCalls > 0 || !this.app.committer.idle || this.app.worker.polling || active.some((a) => !a.quietButSteps)
       const stepsBusy = active.some((a) => !a.quiet)
       const busy = engineBusy || (stepsBusy && Date.now() - since < stepGraceMs)
       quietTurns = busy ? 0 : quietTurns + 1

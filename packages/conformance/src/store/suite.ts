@@ -5,12 +5,24 @@ import { applyTests } from './apply.ts'
 import { cancelTests } from './cancel.ts'
 import { type DefineStoreTest, type StoreSuiteOptions, type StoreTestGroup, withFreshStore } from './kit.ts'
 import { leaseTests } from './leases.ts'
+import { mailboxTests } from './mailbox.ts'
 import { nudgeTests } from './nudges.ts'
+import { outboxTests } from './outbox.ts'
 import { runTests } from './runs.ts'
 import { schedulingTests } from './scheduling.ts'
 import { sharingTests } from './sharing.ts'
 
-const GROUPS: readonly StoreTestGroup[] = [runTests, applyTests, leaseTests, nudgeTests, cancelTests, schedulingTests, sharingTests]
+const GROUPS: readonly StoreTestGroup[] = [
+  runTests,
+  applyTests,
+  leaseTests,
+  nudgeTests,
+  cancelTests,
+  schedulingTests,
+  sharingTests,
+  outboxTests,
+  mailboxTests,
+]
 
 /**
  * Registers the Store conformance tests (node:test) for one adapter. Every adapter runs the same

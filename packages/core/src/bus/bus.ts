@@ -4,10 +4,22 @@ import { ErrorCode, OncueError } from '../errors.ts'
 import type { Envelope } from '../messages/envelope.ts'
 import { serializeEvent } from '../messages/json-format.ts'
 import type { MessageKind, MessageType } from '../messages/message-type.ts'
-import type { Subscription, Transport, TransportMessage } from '../transport/port.ts'
+import { byChannel, type RelayOptions, OutboxRelay } from '../outbox/relay.ts'
+import { openTransaction, type Transaction, type TransactionWiring } from '../outbox/transaction.ts'
+import type { OutboxMessage, Store } from '../store/port.ts'
+import type { Subscription, Transport } from '../transport/port.ts'
 import { type ConsumerControls, type ConsumerInfo, memoryConsumerControls } from './controls.ts'
 import { type DeadLetter, type DeadLetterStore, memoryDeadLetters } from './dead-letters.ts'
-import { type Handling, handleDelivery, type MessageHandler, unknownDeadLetter } from './handling.ts'
+import {
+  caused,
+  type Handling,
+  handleDelivery,
+  type InboxRunner,
+  type MessageHandler,
+  type Received,
+  unknownDeadLetter,
+} from './handling.ts'
+import { laneHandler } from './lanes.ts'
 
 export interface BusOptions {
   transport: Transport
@@ -20,15 +32,36 @@ export interface BusOptions {
   controls?: ConsumerControls
   /** How often to follow operators' pauses and replay requests. Default 1000 ms. */
   controlIntervalMs?: number
+  /**
+   * Where the outbox and the inbox live (the app's store). Needed for `transaction` and for
+   * `{ inbox: true }` subscriptions; with it, the bus relays the outbox to the transport.
+   */
+  store?: Store
+  relay?: RelayOptions
+  /** How long a transaction's function may run before it is rolled back. Default 5000 ms. */
+  transactionTimeoutMs?: number
 }
 
-export interface SubscribeOptions {
+export interface SubscribeOptions<T = unknown> {
   /** Attempts in all (default 5); the first `immediate` retries (default 1) come at once, then backoff. */
   retry?: RetryOptions & { immediate?: number }
   /** Handlers running at once for this subscription. Default 8. */
   concurrency?: number
   /** Where a new group starts reading. Default `'latest'`. */
   from?: 'earliest' | 'latest'
+  /**
+   * Messages with the same key are handled one at a time, in order; different keys in parallel
+   * (up to `concurrency`). A failing message is retried in its place, holding back only its key.
+   * Messages this bus publishes of the type get this key too when they have none, so the
+   * transport also keeps them in order across the group's members (messages published
+   * elsewhere should carry it: `publish(e, { key })`).
+   */
+  orderedBy?: (message: Received<T>) => string | undefined
+  /**
+   * Handle each message in a transaction with its inbox mark (`ctx.tx`): the handler's writes,
+   * what it publishes and the mark commit together, and a redelivered message is skipped.
+   */
+  inbox?: boolean
 }
 
 interface Consumer {
@@ -51,11 +84,16 @@ export class Bus {
   readonly #hopLimit: number
   readonly #consumers = new Map<string, Consumer>()
   readonly #kinds = new Map<string, MessageKind>()
+  /** Keys for messages published without one, from subscriptions' `orderedBy`. */
+  readonly #keys = new Map<string, (message: Envelope) => string | undefined>()
   readonly controls: ConsumerControls
   readonly #controlIntervalMs: number
   #controlTimer: NodeJS.Timeout | undefined
   #following: Promise<void> | undefined
   #started = false
+  readonly #store: Store | undefined
+  readonly #relay: OutboxRelay | undefined
+  readonly #transactionTimeoutMs: number
 
   constructor(options: BusOptions) {
     this.transport = options.transport
@@ -64,39 +102,104 @@ export class Bus {
     this.#hopLimit = options.hopLimit ?? 32
     this.controls = options.controls ?? memoryConsumerControls()
     this.#controlIntervalMs = options.controlIntervalMs ?? 1000
+    this.#store = options.store
+    this.#relay = options.store ? new OutboxRelay(options.store, options.transport, this.#clock, options.relay) : undefined
+    this.#transactionTimeoutMs = options.transactionTimeoutMs ?? 5_000
   }
 
   channelOf(type: string): string {
     return this.#kinds.get(type) === 'command' ? `command.${type}` : type
   }
 
-  /** Publishes messages in order; `key` (else each message's `partitionkey`) orders them per key. */
-  async publish(messages: Envelope | readonly Envelope[], options: { key?: string } = {}): Promise<void> {
+  /**
+   * Publishes messages in order, straight to the transport; `key` (else each message's
+   * `partitionkey`) orders them per key. To publish with a database write, use `transaction`.
+   */
+  async publish(messages: Envelope | readonly Envelope[], options: { key?: string; command?: boolean } = {}): Promise<void> {
     const list = Array.isArray(messages) ? messages : [messages as Envelope]
     // Consecutive messages of one channel go in one call, keeping the order across channels.
-    let channel: string | undefined
-    let batch: TransportMessage[] = []
-    for (const m of list) {
-      const next = this.channelOf(m.type)
-      if (channel !== undefined && next !== channel) {
-        await this.transport.publish(channel, batch)
-        batch = []
-      }
-      channel = next
-      const key = options.key ?? m.partitionkey
-      batch.push({ id: m.id, type: m.type, body: serializeEvent(m), ...(key ? { key } : {}) })
-    }
-    if (channel !== undefined) await this.transport.publish(channel, batch)
+    for (const [channel, batch] of byChannel(this.toOutbox(list, options))) await this.transport.publish(channel, batch)
   }
 
   /** Sends a command to its one handler. */
   async send(command: Envelope, options: { key?: string } = {}): Promise<void> {
-    this.#kinds.set(command.type, 'command')
-    await this.publish(command, options)
+    await this.publish(command, { ...options, command: true })
+  }
+
+  /** Messages as the transport and the outbox keep them: channel, id, key and the serialized envelope. */
+  toOutbox(messages: readonly Envelope[], options: { key?: string; command?: boolean } = {}): OutboxMessage[] {
+    return messages.map((m) => {
+      if (options.command) this.#kinds.set(m.type, 'command')
+      const key = options.key ?? m.partitionkey ?? this.#keyOf(m)
+      return { channel: this.channelOf(m.type), id: m.id, type: m.type, body: serializeEvent(m), ...(key ? { key } : {}) }
+    })
+  }
+
+  #keyOf(message: Envelope): string | undefined {
+    const orderedBy = this.#keys.get(message.type)
+    if (!orderedBy) return undefined
+    try {
+      const key = orderedBy(message)
+      return key === undefined || key === null ? undefined : String(key)
+    } catch {
+      return undefined
+    }
+  }
+
+  /**
+   * Runs `fn` in one store transaction: its writes (`tx.execute`) and the messages it publishes
+   * (`tx.publish`, into the outbox) commit together or not at all; the relay publishes them
+   * after the commit.
+   */
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
+    const store = this.#transactional('transaction')
+    const value = await store.transaction!((stx) => fn(openTransaction(stx, this.#wiring())), {
+      timeoutMs: options.timeoutMs ?? this.#transactionTimeoutMs,
+    })
+    this.#relay?.poke()
+    return value
+  }
+
+  /** The relay publishing the outbox, when the bus has a store. */
+  get relay(): OutboxRelay | undefined {
+    return this.#relay
+  }
+
+  #wiring(cause?: Envelope): TransactionWiring {
+    return {
+      toOutbox: (messages, options) => this.toOutbox(messages, options),
+      now: () => this.#clock.now(),
+      ...(cause ? { prepare: (m: Envelope) => caused(m, cause) } : {}),
+    }
+  }
+
+  #transactional(what: string): Store {
+    if (!this.#store?.transaction)
+      throw new OncueError(
+        ErrorCode.InvalidArgument,
+        `${what} needs a store with transactions: pass oncue({ store: sqlite(...), transport }) (or the bus a store)`,
+      )
+    return this.#store
+  }
+
+  /** The inbox: the handler runs in a transaction that also marks (group, message) processed. */
+  #inbox(): InboxRunner {
+    const store = this.#transactional('{ inbox: true }')
+    return async (group, messageId, cause, handle) => {
+      await store.transaction!(
+        async (stx) => {
+          // Processed before (a redelivery): the mark is there, so its effects are too.
+          if (!(await stx.markProcessed(group, messageId, this.#clock.now()))) return
+          await handle(openTransaction(stx, this.#wiring(cause)))
+        },
+        { timeoutMs: this.#transactionTimeoutMs },
+      )
+      this.#relay?.poke()
+    }
   }
 
   /** Every group gets every message of the type at least once; a group's members share them. */
-  on<In, T>(type: MessageType<In, T> | string, group: string, handler: MessageHandler<T>, options: SubscribeOptions = {}): void {
+  on<In, T>(type: MessageType<In, T> | string, group: string, handler: MessageHandler<T>, options: SubscribeOptions<T> = {}): void {
     const name = typeof type === 'string' ? type : type.type
     if (typeof type !== 'string') this.#kinds.set(name, type.kind)
     if (!group) throw new OncueError(ErrorCode.InvalidArgument, `on(${name}): group must be a non-empty string`)
@@ -107,7 +210,7 @@ export class Bus {
     const consumer: Consumer = {
       channel,
       group,
-      options,
+      options: options as SubscribeOptions,
       handling: {
         group,
         type: typeof type === 'string' ? undefined : (type as unknown as MessageType<unknown>),
@@ -118,15 +221,17 @@ export class Bus {
         clock: this.#clock,
         deadLetters: this.deadLetters,
         publish: (m, o) => this.publish(m, o),
+        inbox: options.inbox ? this.#inbox() : undefined,
         firstFailures: new Map(),
       },
     }
     this.#consumers.set(id, consumer)
+    if (options.orderedBy) this.#keys.set(name, options.orderedBy as (m: Envelope) => string | undefined)
     if (this.#started) void this.#subscribe(consumer)
   }
 
   /** The one handler of a command type (its group is the command's type). */
-  handle<In, T>(command: MessageType<In, T>, handler: MessageHandler<T>, options: SubscribeOptions = {}): void {
+  handle<In, T>(command: MessageType<In, T>, handler: MessageHandler<T>, options: SubscribeOptions<T> = {}): void {
     this.#kinds.set(command.type, 'command')
     this.on(command, command.type, handler, options)
   }
@@ -135,6 +240,7 @@ export class Bus {
     if (this.#started) return
     this.#started = true
     await this.transport.init()
+    this.#relay?.start()
     await Promise.all([...this.#consumers.values()].map((c) => this.#subscribe(c)))
     await this.#followControls()
     this.#controlTimer = setInterval(() => void this.#followControls(), this.#controlIntervalMs)
@@ -147,6 +253,7 @@ export class Bus {
     await this.#following
     await Promise.all([...this.#consumers.values()].map((c) => c.subscription?.close()))
     for (const c of this.#consumers.values()) delete c.subscription
+    await this.#relay?.stop()
   }
 
   consumers(): ConsumerInfo[] {
@@ -223,7 +330,9 @@ export class Bus {
   async #subscribe(c: Consumer) {
     c.subscription = await this.transport.subscribe(
       { channel: c.channel, group: c.group, concurrency: c.options.concurrency ?? 8, from: c.options.from ?? 'latest' },
-      (delivery) => handleDelivery(c.handling, delivery),
+      c.options.orderedBy
+        ? laneHandler(c.handling, c.options.orderedBy as (m: Envelope) => string | undefined)
+        : (delivery) => handleDelivery(c.handling, delivery),
     )
   }
 

@@ -4,6 +4,7 @@ import { retryDelay, type RetryPolicy } from '../engine/retry.ts'
 import { hopsOf, type Envelope } from '../messages/envelope.ts'
 import { parseEvent } from '../messages/json-format.ts'
 import type { MessageType } from '../messages/message-type.ts'
+import type { Transaction } from '../outbox/transaction.ts'
 import type { Delivery } from '../transport/port.ts'
 import type { DeadLetterReason, DeadLetterStore } from './dead-letters.ts'
 
@@ -12,11 +13,28 @@ export interface HandlerContext {
   readonly group: string
   /** 1 on the first delivery to this group. */
   readonly attempt: number
-  /** Publishes with correlation, causation and hop count carried from the message being handled. */
-  publish(message: Envelope, options?: { key?: string }): Promise<void>
+  /**
+   * Publishes with correlation, causation and hop count carried from the message being handled.
+   * In an inbox subscription it goes through the outbox, committed with the handler's writes.
+   */
+  publish(message: Envelope | readonly Envelope[], options?: { key?: string }): Promise<void>
+  /** Sends a command, carried like `publish`. */
+  send(command: Envelope, options?: { key?: string }): Promise<void>
+  /**
+   * The handler's transaction, in a subscription with `{ inbox: true }`: its writes, what it
+   * publishes and the inbox mark of this message commit together, so a redelivered message has
+   * no second effect.
+   */
+  readonly tx: Transaction
 }
 
-export type MessageHandler<T = unknown> = (message: Envelope<T>, ctx: HandlerContext) => Promise<void> | void
+/** Runs `handle` in a transaction with the inbox mark of (group, message); skips it if the mark exists. */
+export type InboxRunner = (group: string, messageId: string, cause: Envelope, handle: (tx: Transaction) => Promise<void>) => Promise<void>
+
+/** A handled message: its data has passed the type's schema. */
+export type Received<T> = Envelope<T> & { data: T }
+
+export type MessageHandler<T = unknown> = (message: Received<T>, ctx: HandlerContext) => Promise<void> | void
 
 export interface Handling {
   group: string
@@ -28,13 +46,15 @@ export interface Handling {
   hopLimit: number
   clock: Clock
   deadLetters: DeadLetterStore
-  publish(message: Envelope, options?: { key?: string }): Promise<void>
+  publish(message: Envelope | readonly Envelope[], options?: { key?: string; command?: boolean }): Promise<void>
+  /** Set for `{ inbox: true }` subscriptions. */
+  inbox: InboxRunner | undefined
   /** When each message first failed here, for its dead letter. */
   firstFailures: Map<string, number>
 }
 
 /** A rejection that asks the transport to deliver again after a delay. */
-class RetryLater extends Error {
+export class RetryLater extends Error {
   constructor(
     readonly retryAfterMs: number,
     cause: unknown,
@@ -85,13 +105,30 @@ export async function handleDelivery(h: Handling, delivery: Delivery, options: {
     envelope = checked.envelope
   }
 
-  const ctx: HandlerContext = {
+  const cause = envelope
+  const received = envelope as Received<unknown>
+  const direct: Pick<HandlerContext, 'publish' | 'send'> = {
+    publish: (out, options) => h.publish(causedAll(out, cause), options),
+    send: (out, options) => h.publish(caused(out, cause), { ...options, command: true }),
+  }
+  const contextFor = (tx: Transaction | undefined): HandlerContext => ({
     group: h.group,
     attempt: delivery.attempt,
-    publish: (out, options) => h.publish(caused(out, envelope), options),
-  }
+    // The transaction's own publish already carries the cause (see the bus's inbox runner).
+    publish: tx ? (out, options) => tx.publish(out, options) : direct.publish,
+    send: tx ? (out, options) => tx.send(out, options) : direct.send,
+    get tx(): Transaction {
+      if (!tx)
+        throw new OncueError(
+          ErrorCode.InvalidArgument,
+          `ctx.tx: subscribe ${h.group} with { inbox: true } to handle messages in a transaction`,
+        )
+      return tx
+    },
+  })
   try {
-    await h.handler(envelope, ctx)
+    if (h.inbox) await h.inbox(h.group, message.id, envelope, (tx) => Promise.resolve(h.handler(received, contextFor(tx))))
+    else await h.handler(received, contextFor(undefined))
     h.firstFailures.delete(key)
   } catch (err) {
     if (!h.firstFailures.has(key)) h.firstFailures.set(key, h.clock.now())
@@ -99,6 +136,10 @@ export async function handleDelivery(h: Handling, delivery: Delivery, options: {
     const backoffs = delivery.attempt - h.immediate
     throw new RetryLater(backoffs <= 0 ? 0 : retryDelay(h.policy, backoffs, Math.random()), err)
   }
+}
+
+function causedAll(effects: Envelope | readonly Envelope[], cause: Envelope): Envelope | Envelope[] {
+  return Array.isArray(effects) ? effects.map((e: Envelope) => caused(e, cause)) : caused(effects as Envelope, cause)
 }
 
 /** The effect carries its cause: same conversation, the cause's id, one more hop. */

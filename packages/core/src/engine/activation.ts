@@ -1,6 +1,18 @@
 import { deserializeError, ErrorCode, OncueError, serializeError } from '../errors.ts'
 import { fromJson, toJson } from '../json.ts'
-import type { ClaimedRun, HistoryInput, JournalEntry, OpKind, RunPatch, RunRecord, RunStatus, SignalRecord } from '../store/port.ts'
+import { describeOp } from './describe-op.ts'
+import { lifecycleOutbox } from './lifecycle.ts'
+import type {
+  ClaimedRun,
+  HistoryInput,
+  JournalEntry,
+  OpKind,
+  OutboxMessage,
+  RunPatch,
+  RunRecord,
+  RunStatus,
+  SignalRecord,
+} from '../store/port.ts'
 import { WorkflowContextImpl } from './context.ts'
 import type { WorkflowDefinition } from './definitions.ts'
 import type { EngineHost } from './host.ts'
@@ -174,7 +186,13 @@ export class Activation {
   }
 
   /** Records an operation's outcome durably, then lets the driver hand it to the code. */
-  async complete(op: Op, outcome: { output?: unknown; error?: unknown; meta?: unknown }, history: HistoryInput[]) {
+  async complete(
+    op: Op,
+    outcome: { output?: unknown; error?: unknown; meta?: unknown },
+    history: HistoryInput[],
+    outbox?: OutboxMessage[],
+    patch?: RunPatch,
+  ) {
     const entry: JournalEntry = {
       ...op.entry,
       state: 'done',
@@ -189,7 +207,7 @@ export class Activation {
     // committed after this one, or a step attempt, which waits for `resultsDurable()`. So nothing
     // can be seen outside the run before the result it depends on is safe, and a fast step's
     // result shares a commit with what follows it (e.g. the run's completion).
-    const durable = this.write({ journal: [entry], history })
+    const durable = this.write({ journal: [entry], history, ...(outbox ? { outbox } : {}), ...(patch ? { patch } : {}) })
     this.#results = durable
     op.state = 'ready'
     this.schedule()
@@ -389,14 +407,23 @@ export class Activation {
   }
 
   /** Commits with the next group; false (and the activation abandoned) if the lease is gone. */
-  async write(parts: { patch?: RunPatch; journal?: JournalEntry[]; history?: HistoryInput[]; release?: boolean }): Promise<boolean> {
+  async write(parts: {
+    patch?: RunPatch
+    journal?: JournalEntry[]
+    history?: HistoryInput[]
+    release?: boolean
+    outbox?: OutboxMessage[]
+  }): Promise<boolean> {
     try {
+      const lifecycle = lifecycleOutbox(this.host, { id: this.id, workflow: this.def.name, version: this.def.version }, parts.history)
+      const outbox = lifecycle.length ? [...(parts.outbox ?? []), ...lifecycle] : parts.outbox
       const result = await this.host.committer.submit({
         type: 'update',
         runId: this.id,
         epoch: this.run.epoch,
         at: this.now(),
         ...parts,
+        ...(outbox?.length ? { outbox } : {}),
         ...(parts.release ? { wakeSeqSeen: this.#wakeSeq } : {}),
       })
       if (result.ok) {
@@ -418,22 +445,5 @@ export class Activation {
 export class LeaseLost extends Error {
   constructor(runId: string) {
     super(`lease of run ${runId} was lost`)
-  }
-}
-
-export function describeOp(kind: OpKind, name: string): string {
-  switch (kind) {
-    case 'step':
-      return `step "${name}"`
-    case 'sleep':
-      return 'sleep'
-    case 'signal':
-      return `waitFor "${name}"`
-    case 'child':
-      return `child "${name}"`
-    case 'now':
-      return 'now()'
-    case 'compensation':
-      return `compensation "${name}"`
   }
 }

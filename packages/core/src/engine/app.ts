@@ -7,12 +7,16 @@ import type { ConsumerControls } from '../bus/controls.ts'
 import type { DeadLetterStore } from '../bus/dead-letters.ts'
 import type { MessageHandler } from '../bus/handling.ts'
 import type { Envelope } from '../messages/envelope.ts'
+import { serializeEvent } from '../messages/json-format.ts'
 import type { JsonSchema } from '../messages/json-schema.ts'
 import { defineMessageType, type MessageSchema, type MessageType } from '../messages/message-type.ts'
 import type { InferInput, InferOutput, StandardSchemaV1 } from '../messages/standard-schema.ts'
 import type { Transport } from '../transport/port.ts'
+import type { RelayOptions } from '../outbox/relay.ts'
+import { openTransaction, type Transaction } from '../outbox/transaction.ts'
 import { Client } from './client.ts'
 import { Committer } from './committer.ts'
+import { lifecycleOutbox } from './lifecycle.ts'
 import type { StepDefinition, StepFn, StepOptions, WorkflowDefinition, WorkflowFn, WorkflowOptions } from './definitions.ts'
 import type { EngineHost } from './host.ts'
 import { retryPolicy } from './retry.ts'
@@ -44,6 +48,14 @@ export interface OncueOptions {
   /** Default: the system clock. `@oncue/testing` passes a virtual one. */
   clock?: Clock
   worker?: WorkerOptions
+  /** How the outbox is relayed to the transport and how long sent messages and inbox marks are kept. */
+  outbox?: RelayOptions
+  /**
+   * With a transport, every run's state changes are published as `oncue.workflow.*` events
+   * (started, step_completed, completed, failed, compensated …), committed with the change.
+   * Default true; false keeps them in the history only.
+   */
+  lifecycleEvents?: boolean
 }
 
 export interface StartAppOptions {
@@ -66,19 +78,24 @@ export class OncueApp {
   #signalHandler: ((signal: NodeJS.Signals) => void) | undefined
   #signals: NodeJS.Signals[] = []
   readonly #bus: Bus | undefined
+  #unwatch: (() => void) | undefined
+  /** Event types some workflow waits for: the mailbox keeps them. */
+  readonly #kept = new Map<string, MessageType<unknown>>()
 
   constructor(options: OncueOptions) {
     if (!options?.store)
       throw new OncueError(ErrorCode.InvalidArgument, 'oncue: options.store is required, e.g. oncue({ store: memory() })')
     this.store = options.store
     this.clock = options.clock ?? systemClock
-    this.committer = new Committer(this.store)
+    this.committer = new Committer(this.store, { outboxCommitted: () => this.#bus?.relay?.poke() })
     this.#bus = options.transport
       ? new Bus({
           transport: options.transport,
           clock: this.clock,
+          store: this.store,
           ...(options.deadLetters ? { deadLetters: options.deadLetters } : {}),
           ...(options.controls ? { controls: options.controls } : {}),
+          ...(options.outbox ? { relay: options.outbox } : {}),
         })
       : undefined
     const w = options.worker ?? {}
@@ -91,6 +108,7 @@ export class OncueApp {
       step: (name) => this.#steps.get(name),
       finished: (run) => this.#finished(run),
       poke: () => this.worker.poke(),
+      ...(this.#bus ? { messaging: this.#messaging(this.#bus, options.lifecycleEvents ?? true) } : {}),
     }
     const concurrency = w.concurrency ?? 100
     if (!Number.isInteger(concurrency) || concurrency < 1)
@@ -116,6 +134,8 @@ export class OncueApp {
       whenFinished: (id, ms) => this.#whenFinished(id, ms),
       offerLease: (workflow, version) => this.worker.offerLease(workflow, version),
       adopt: (run) => this.worker.adopt(run),
+      lifecycle: (run, history) => lifecycleOutbox(host, run, history),
+      runsHere: (id) => this.worker.active.has(id),
     })
   }
 
@@ -153,6 +173,12 @@ export class OncueApp {
       version,
       timeoutMs: options.timeout === undefined ? undefined : parseDuration(options.timeout, `app.workflow(${name}).timeout`),
       fn,
+      waitsFor: (options.waitsFor ?? []).map((t, i) => {
+        if (typeof t?.type !== 'string' || t.kind !== 'event')
+          throw new OncueError(ErrorCode.InvalidArgument, `app.workflow(${name}).waitsFor[${i}]: must be an event type made by app.event`)
+        this.#kept.set(t.type, t as unknown as MessageType<unknown>)
+        return t.type
+      }),
     }
     this.#workflows.set(key, def as WorkflowDefinition)
     return def
@@ -175,7 +201,7 @@ export class OncueApp {
   }
 
   /** Every group gets every event of the type at least once; the members of a group share them. */
-  on<In, T>(type: MessageType<In, T>, group: string, handler: MessageHandler<T>, options?: SubscribeOptions): void {
+  on<In, T>(type: MessageType<In, T>, group: string, handler: MessageHandler<T>, options?: SubscribeOptions<T>): void {
     if (type.kind === 'command') this.bus.handle(type, handler, options)
     else this.bus.on(type, group, handler, options)
   }
@@ -197,8 +223,35 @@ export class OncueApp {
     })
   }
 
+  /** Publishes straight to the transport. To publish with a database write, use `transaction`. */
   publish(event: Envelope | readonly Envelope[], options?: { key?: string }): Promise<void> {
     return this.bus.publish(event, options)
+  }
+
+  /**
+   * Business writes and the events they cause, committed together or not at all:
+   * `await app.transaction(async (tx) => { await tx.execute(sql\`…\`); await tx.publish(OrderPlaced(…)) })`.
+   * The events wait in the outbox and leave after the commit. Keep the function short and use only
+   * `tx` inside it: on the embedded store nothing else runs on the database until it settles.
+   */
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>, options: { timeout?: Duration } = {}): Promise<T> {
+    await this.ready()
+    const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, 'app.transaction.timeout')
+    if (this.#bus) return this.#bus.transaction(fn, timeoutMs === undefined ? {} : { timeoutMs })
+    if (!this.store.transaction)
+      throw new OncueError(ErrorCode.InvalidArgument, 'app.transaction needs a store with transactions, e.g. sqlite(path)')
+    return this.store.transaction(
+      (stx) =>
+        fn(
+          openTransaction(stx, {
+            toOutbox: () => {
+              throw new OncueError(ErrorCode.InvalidArgument, 'tx.publish: this app has no transport: pass oncue({ store, transport })')
+            },
+            now: () => this.clock.now(),
+          }),
+        ),
+      { timeoutMs: timeoutMs ?? 5_000 },
+    )
   }
 
   send(command: Envelope, options?: { key?: string }): Promise<void> {
@@ -221,6 +274,8 @@ export class OncueApp {
     )
     this.#started = true
     this.worker.start()
+    this.#unwatch = this.store.watch?.(() => this.worker.poke())
+    this.#keepWaitedEvents()
     await this.#bus?.start()
     const signals = options.shutdownOn === undefined ? (['SIGTERM', 'SIGINT'] as NodeJS.Signals[]) : options.shutdownOn || []
     if (signals.length > 0) {
@@ -239,6 +294,8 @@ export class OncueApp {
   async stop(): Promise<void> {
     if (this.#signalHandler) for (const s of this.#signals) process.off(s, this.#signalHandler)
     this.#signalHandler = undefined
+    this.#unwatch?.()
+    this.#unwatch = undefined
     if (this.#started) {
       this.#started = false
       await this.#bus?.stop()
@@ -247,14 +304,42 @@ export class OncueApp {
     await this.committer.drain()
   }
 
-  /** Stops and closes the store. */
+  /** Stops, then closes the transport (its timers and connections) and the store. */
   async close(): Promise<void> {
     await this.stop()
+    await this.#bus?.transport.close()
     await this.store.close()
   }
 
   get workflows(): WorkflowDefinition[] {
     return [...this.#workflows.values()]
+  }
+
+  #messaging(bus: Bus, lifecycle: boolean): NonNullable<EngineHost['messaging']> {
+    return {
+      toOutbox: (messages, options) => bus.toOutbox(messages, options),
+      keeps: (type) => this.#kept.has(type),
+      lifecycle,
+    }
+  }
+
+  /** The mailbox of `ctx.waitFor(EventType)`: one group keeps every event of the waited types. */
+  #keepWaitedEvents() {
+    if (!this.#bus) return
+    const kept = new Set(this.#bus.consumers().map((c) => `${c.channel}|${c.group}`))
+    for (const type of this.#kept.values()) {
+      if (kept.has(`${this.#bus.channelOf(type.type)}|${MAILBOX_GROUP}`)) continue
+      this.#bus.on(type, MAILBOX_GROUP, async (event) => {
+        const runs = await this.store.depositEvent({
+          id: event.id,
+          type: event.type,
+          data: event.data === undefined ? null : JSON.stringify(event.data),
+          body: serializeEvent(event),
+          at: this.clock.now(),
+        })
+        for (const runId of runs) this.#nudge(runId)
+      })
+    }
   }
 
   #latest(name: string): WorkflowDefinition | undefined {
@@ -306,6 +391,9 @@ function checkName(name: unknown, where: string) {
       `${where}: name must be 1–120 letters, digits or . _ : / -, got ${JSON.stringify(name)}`,
     )
 }
+
+/** The consumer group that keeps waited-for events in the store's mailbox. */
+const MAILBOX_GROUP = 'oncue.mailbox'
 
 export function oncue(options: OncueOptions): OncueApp {
   return new OncueApp(options)

@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import { deserializeError, ErrorCode, OncueError } from '../errors.ts'
 import { canonicalJson, fromJson, toJson } from '../json.ts'
-import { isTerminalStatus, type OpResult, type RunFilter, type RunRecord, type RunStatus, type Store } from '../store/port.ts'
+import {
+  type HistoryInput,
+  isTerminalStatus,
+  type OpResult,
+  type OutboxMessage,
+  type RunFilter,
+  type RunRecord,
+  type RunStatus,
+  type Store,
+} from '../store/port.ts'
 import type { Committer } from './committer.ts'
 import type { WorkflowDefinition } from './definitions.ts'
 import { type HistoryEntry, historyEntry, type RunInfo, type RunSummary, runInfo, summarize } from './run-info.ts'
@@ -21,6 +30,10 @@ export interface ClientHost {
   adopt(run: RunRecord | undefined): void
   /** Resolves with the finished run when this process finishes it, or undefined after `ms`. */
   whenFinished(runId: string, ms: number): Promise<RunRecord | undefined>
+  /** Whether this process's worker is executing the run now. */
+  runsHere?(runId: string): boolean
+  /** Lifecycle events (`oncue.workflow.started`) to commit with a new run, when the app has a bus. */
+  lifecycle?(run: { id: string; workflow: string; version: number }, history: readonly HistoryInput[]): OutboxMessage[]
 }
 
 export interface RunHandle<O = unknown> {
@@ -61,12 +74,14 @@ export class Client {
     const at = host.now()
     const inputJson = toJson(input, 'start: input')
     const lease = host.offerLease(name, version)
+    const history = [{ at, type: 'run_started', payload: JSON.stringify({ workflow: name, version, input: input ?? null }) }]
     let result: OpResult
     try {
       result = await host.committer.submit({
         type: 'create',
         run: { id, workflow: name, version, input: inputJson, parentId: null, deadline: null, at, ...(lease ? { lease } : {}) },
-        history: [{ at, type: 'run_started', payload: JSON.stringify({ workflow: name, version, input: input ?? null }) }],
+        history,
+        outbox: host.lifecycle?.({ id, workflow: name, version }, history) ?? [],
       })
     } catch (err) {
       if (lease) host.adopt(undefined)
@@ -82,7 +97,8 @@ export class Client {
         { details: { id, workflow: run.workflow } },
       )
     }
-    if (result.created) host.nudge(id)
+    // A run created under this process's lease is already running here: nothing to wake.
+    if (result.created && !lease) host.nudge(id)
     return this.handle<O>(id, run.workflow)
   }
 
@@ -96,7 +112,8 @@ export class Client {
   }
 
   async result<O = unknown>(id: string): Promise<O> {
-    let run = await this.#run(id)
+    // Running here: its end comes with the record, so wait for that before asking the store.
+    let run = (this.#host.runsHere?.(id) ? await this.#host.whenFinished(id, 250) : undefined) ?? (await this.#run(id))
     while (!isTerminalStatus(run.status)) {
       // Finished here: the record comes with the news. Elsewhere: look again every 250 ms.
       run = (await this.#host.whenFinished(id, 250)) ?? (await this.#run(id))

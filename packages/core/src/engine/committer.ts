@@ -19,9 +19,13 @@ export class Committer {
   readonly #store: Store
   readonly #maxBatch: number
 
-  constructor(store: Store, maxBatch = 1000) {
+  readonly #outboxCommitted: (() => void) | undefined
+
+  /** `outboxCommitted`: called after a batch that put messages in the outbox (to wake the relay). */
+  constructor(store: Store, options: { maxBatch?: number; outboxCommitted?: () => void } = {}) {
     this.#store = store
-    this.#maxBatch = maxBatch
+    this.#maxBatch = options.maxBatch ?? 1000
+    this.#outboxCommitted = options.outboxCommitted
   }
 
   submit(op: StoreOp): Promise<OpResult> {
@@ -61,6 +65,7 @@ export class Committer {
     const { ops, owners } = coalesce(batch.map((p) => p.op))
     try {
       const results = await this.#store.apply(ops)
+      if (this.#outboxCommitted && ops.some((op) => 'outbox' in op && op.outbox?.length)) this.#outboxCommitted()
       for (const [i, members] of owners.entries()) {
         for (const m of members) batch[m]?.resolve(results[i] ?? { ok: false, reason: 'not_found' })
       }
@@ -125,5 +130,8 @@ function mergeUpdates(a: UpdateRunOp, b: UpdateRunOp): UpdateRunOp {
   }
   if (b.release) merged.release = true
   if (b.wakeSeqSeen !== undefined) merged.wakeSeqSeen = b.wakeSeqSeen
+  // Messages leave in the order they were written, with the writes that caused them.
+  const outbox = [...(a.outbox ?? []), ...(b.outbox ?? [])]
+  if (outbox.length) merged.outbox = outbox
   return merged
 }

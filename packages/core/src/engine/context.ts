@@ -1,15 +1,22 @@
 import { type Duration, parseDuration } from '../duration.ts'
 import { deserializeError, ErrorCode, OncueError } from '../errors.ts'
 import { canonicalJson, fromJson, toJson } from '../json.ts'
-import { isTerminalStatus } from '../store/port.ts'
+import type { Received } from '../bus/handling.ts'
+import type { Envelope } from '../messages/envelope.ts'
+import { parseEvent } from '../messages/json-format.ts'
+import type { MessageType } from '../messages/message-type.ts'
+import { eventSignalName, type EventWait, isTerminalStatus, type MailboxEvent, type Store } from '../store/port.ts'
 import type { Activation, Op } from './activation.ts'
-import type { RunOptions, StepDefinition, WorkflowContext, WorkflowDefinition } from './definitions.ts'
+import type { EventWaitOptions, RunOptions, StepDefinition, WorkflowContext, WorkflowDefinition } from './definitions.ts'
 import { retryPolicy } from './retry.ts'
+import { lifecycleOutbox } from './lifecycle.ts'
 import { runAttempts } from './step-runner.ts'
 
 /** The `ctx` a workflow function gets: each call is one journaled operation of the run. */
 export class WorkflowContextImpl implements WorkflowContext {
   readonly #act: Activation
+  /** Events this run's waits have taken, so a later wait takes the next one. Rebuilt on replay. */
+  readonly #takenEvents = new Set<string>()
 
   constructor(act: Activation) {
     this.#act = act
@@ -85,7 +92,58 @@ export class WorkflowContextImpl implements WorkflowContext {
     return promise as Promise<void>
   }
 
-  waitFor<T = unknown>(signal: string, options: { timeout?: Duration } = {}): Promise<T | undefined> {
+  waitFor<T = unknown>(signal: string, options?: { timeout?: Duration }): Promise<T | undefined>
+  waitFor<In, T>(type: MessageType<In, T>, options?: EventWaitOptions): Promise<Received<T> | undefined>
+  waitFor(target: string | MessageType<unknown, unknown>, options: EventWaitOptions = {}): Promise<unknown> {
+    if (typeof target === 'string') return this.#waitForSignal(target, options)
+    return this.#waitForEvent(target, options)
+  }
+
+  /**
+   * An event wait is two ctx operations: a step that takes a matching kept event or registers the
+   * wait (one store transaction, so no event slips between), then, if it registered, a wait for
+   * the signal the mailbox sends when the event comes.
+   */
+  async #waitForEvent(type: MessageType<unknown, unknown>, options: EventWaitOptions): Promise<Received<unknown> | undefined> {
+    const act = this.#act
+    const label = `ctx.waitFor(${String(type?.type)})`
+    if (typeof type?.type !== 'string' || typeof type.validate !== 'function')
+      throw new OncueError(ErrorCode.InvalidArgument, 'ctx.waitFor: expected a signal name or an event type made by app.event')
+    if (!act.host.messaging)
+      throw new OncueError(ErrorCode.InvalidArgument, `${label}: this app has no transport: pass oncue({ store, transport })`)
+    if (!act.host.messaging.keeps(type.type))
+      throw new OncueError(
+        ErrorCode.InvalidArgument,
+        `${label}: add it to app.workflow('${act.def.name}', { waitsFor: [...] }) so its events are kept until the run waits`,
+      )
+    const where = options.where ?? {}
+    if (where === null || typeof where !== 'object' || Array.isArray(where))
+      throw new OncueError(ErrorCode.InvalidArgument, `${label}.where: must be an object of data fields, e.g. { orderId }`)
+    const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, `${label}.timeout`)
+    const waitId = this.uuid()
+    const wait: EventWait = {
+      waitId,
+      runId: act.id,
+      type: type.type,
+      where: canonicalJson(where),
+      since: act.run.createdAt,
+      exclude: [...this.#takenEvents],
+      until: timeoutMs === undefined ? null : act.now() + timeoutMs,
+      at: act.now(),
+    }
+    const kept = await this.run(awaitEventStep(act.host.store), wait)
+    const body = kept
+      ? kept.body
+      : await this.#waitForSignal<string | object>(eventSignalName(waitId), timeoutMs === undefined ? {} : { timeout: timeoutMs })
+    if (body === undefined) return undefined
+    const envelope = parseEvent(body)
+    this.#takenEvents.add(envelope.id)
+    const checked = type.validate(envelope)
+    if (!checked.ok) throw checked.error
+    return checked.envelope as Received<unknown>
+  }
+
+  #waitForSignal<T = unknown>(signal: string, options: { timeout?: Duration } = {}): Promise<T | undefined> {
     const act = this.#act
     let timeoutMs: number | undefined
     try {
@@ -138,6 +196,50 @@ export class WorkflowContextImpl implements WorkflowContext {
     return promise as Promise<O>
   }
 
+  publish(messages: Envelope | readonly Envelope[], options: { key?: string } = {}): Promise<void> {
+    return this.#publish(Array.isArray(messages) ? messages : [messages as Envelope], options, false)
+  }
+
+  send(command: Envelope, options: { key?: string } = {}): Promise<void> {
+    return this.#publish([command], options, true)
+  }
+
+  /**
+   * One journaled operation whose messages go to the outbox in the same commit as its journal
+   * entry: published exactly once with the run's progress, never again on replay.
+   */
+  #publish(list: readonly Envelope[], options: { key?: string }, command: boolean): Promise<void> {
+    const act = this.#act
+    const what = command ? 'ctx.send' : 'ctx.publish'
+    const messaging = act.host.messaging
+    if (!messaging) return reject(`${what}: this app has no transport: pass oncue({ store, transport })`)
+    if (list.length === 0 || list.some((m) => typeof m?.type !== 'string' || typeof m.id !== 'string'))
+      return reject(`${what}: expected messages made by an event or command type, e.g. ${what}(OrderPlaced({ … }))`)
+    const req = act.request('publish', list.map((m) => m.type).join(','))
+    if (!req) return act.never
+    const { op, promise } = req
+    if (op.state === 'live') {
+      let outbox
+      try {
+        // The run is the conversation its messages belong to, unless they say otherwise.
+        outbox = messaging.toOutbox(
+          list.map((m) => ({ ...m, correlationid: m.correlationid ?? act.id })),
+          { ...options, command },
+        )
+      } catch (err) {
+        return Promise.reject(err)
+      }
+      const ids = outbox.map((m) => m.id)
+      void act.complete(
+        op,
+        { output: undefined, meta: { ids } },
+        [act.event('published', { seq: op.seq, types: op.entry.name, ids })],
+        outbox,
+      )
+    }
+    return promise as Promise<void>
+  }
+
   now(): number {
     const act = this.#act
     const req = act.request('now', '')
@@ -158,6 +260,23 @@ export class WorkflowContextImpl implements WorkflowContext {
   uuid(): string {
     return this.#act.random.uuid()
   }
+}
+
+/** The step behind an event wait; its input and result are journaled like any step's. */
+const awaitEventSteps = new WeakMap<Store, StepDefinition<EventWait, MailboxEvent | undefined>>()
+function awaitEventStep(store: Store): StepDefinition<EventWait, MailboxEvent | undefined> {
+  let step = awaitEventSteps.get(store)
+  if (!step) {
+    step = {
+      kind: 'step',
+      name: 'oncue.await_event',
+      fn: (wait) => store.awaitEvent(wait),
+      retry: retryPolicy({ maxAttempts: 10 }, 'oncue.await_event'),
+      timeoutMs: undefined,
+    }
+    awaitEventSteps.set(store, step)
+  }
+  return step
 }
 
 function reject(message: string): Promise<never> {
@@ -192,6 +311,7 @@ async function startChild(act: Activation, op: Op, def: WorkflowDefinition, inpu
     const inputJson = toJson(input, `ctx.child(${def.name}) input`)
     act.setEntry(op, { ...op.entry, input: inputJson, meta: JSON.stringify({ childId }) })
     const at = act.now()
+    const history = [{ at, type: 'run_started', payload: JSON.stringify({ input, parentId: act.id }) }]
     const created = committer.submit({
       type: 'create',
       run: {
@@ -203,7 +323,8 @@ async function startChild(act: Activation, op: Op, def: WorkflowDefinition, inpu
         deadline: null,
         at,
       },
-      history: [{ at, type: 'run_started', payload: JSON.stringify({ input, parentId: act.id }) }],
+      history,
+      outbox: lifecycleOutbox(act.host, { id: childId, workflow: def.name, version: def.version }, history),
     })
     const wrote = act.write({ journal: [op.entry], history: [act.event('child_started', { seq: op.seq, childId, workflow: def.name })] })
     const [result] = await Promise.all([created.catch(() => undefined), wrote])

@@ -1,4 +1,7 @@
+import type { Received } from '../bus/handling.ts'
 import type { Duration } from '../duration.ts'
+import type { Envelope } from '../messages/envelope.ts'
+import type { MessageType } from '../messages/message-type.ts'
 import type { RetryOptions, RetryPolicy } from './retry.ts'
 
 /** What a step function gets besides its input. */
@@ -47,6 +50,19 @@ export interface WorkflowOptions {
   version?: number
   /** The whole run's deadline; when it passes the run is timed out and compensated. */
   timeout?: Duration
+  /**
+   * Event types this workflow waits for with `ctx.waitFor(EventType, { where })`. The app keeps
+   * every event of these types from the moment it starts, so an event that comes before the run
+   * reaches its wait is not lost.
+   */
+  waitsFor?: readonly MessageType<never, unknown>[]
+}
+
+/** What `ctx.waitFor(EventType, …)` matches: fields of the event's data, and how long to wait. */
+export interface EventWaitOptions {
+  /** Every field must equal the event's data at that field, e.g. `{ orderId: order.id }`. */
+  where?: Record<string, unknown>
+  timeout?: Duration
 }
 
 export interface WorkflowContext {
@@ -58,6 +74,15 @@ export interface WorkflowContext {
   sleep(duration: Duration | Date): Promise<void>
   /** The next signal of this name (buffered if it came early), or `undefined` after `timeout`. */
   waitFor<T = unknown>(signal: string, options?: { timeout?: Duration }): Promise<T | undefined>
+  /**
+   * The first event of this type whose data matches `where`, published since the run started
+   * (even before this wait), or `undefined` after `timeout`. Declare the type in `waitsFor`.
+   */
+  waitFor<In, T>(type: MessageType<In, T>, options?: EventWaitOptions): Promise<Received<T> | undefined>
+  /** Publishes through the outbox, exactly once with the run's progress (never again on replay). */
+  publish(messages: Envelope | readonly Envelope[], options?: { key?: string }): Promise<void>
+  /** Sends a command through the outbox, like `publish`. */
+  send(command: Envelope, options?: { key?: string }): Promise<void>
   /** Starts a child workflow and waits for its result; cancelling this run cancels the child. */
   child<I, O>(workflow: WorkflowDefinition<I, O> | string, input: I, options?: { id?: string }): Promise<O>
   /** The time, recorded on first execution and replayed after. */
@@ -76,4 +101,6 @@ export interface WorkflowDefinition<I = unknown, O = unknown> {
   readonly version: number
   readonly timeoutMs: number | undefined
   readonly fn: WorkflowFn<I, O>
+  /** Event types its runs wait for (see `WorkflowOptions.waitsFor`). */
+  readonly waitsFor: readonly string[]
 }

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts'
-import type { RunRecord, Store } from '../store/port.ts'
+import type { Envelope } from '../messages/envelope.ts'
+import type { OutboxMessage, RunRecord, Store } from '../store/port.ts'
 import type { Committer } from './committer.ts'
 import type { StepDefinition, WorkflowDefinition } from './definitions.ts'
 
@@ -17,4 +18,12 @@ export interface EngineHost {
   finished(run: RunRecord): void
   /** A run this process created (a child) may be claimed at once. */
   poke(): void
+  /** Present when the app has a bus: how workflows publish through the outbox. */
+  readonly messaging?: {
+    toOutbox(messages: readonly Envelope[], options: { key?: string; command?: boolean }): OutboxMessage[]
+    /** Whether the app keeps events of this type for waits (it is in some workflow's `waitsFor`). */
+    keeps(type: string): boolean
+    /** Publish `oncue.workflow.*` events for every run's state changes. */
+    readonly lifecycle: boolean
+  }
 }

@@ -1,5 +1,5 @@
 import { ErrorCode, isTerminal, OncueError, RetryableError, serializeError } from '../errors.ts'
-import type { JournalEntry } from '../store/port.ts'
+import type { HistoryInput, JournalEntry, RunPatch } from '../store/port.ts'
 import type { Activation, Op } from './activation.ts'
 import type { StepDefinition } from './definitions.ts'
 import { type RetryPolicy, retryDelay } from './retry.ts'
@@ -35,9 +35,12 @@ export async function runAttempts(act: Activation, op: Op, def: StepDefinition, 
     act.setEntry(op, entry)
     const started = [act.event(`${label}_started`, { name: def.name, seq: op.seq, attempt })]
     if (attempt === 1) started.unshift(act.event(`${label}_scheduled`, { name: def.name, seq: op.seq, input }))
-    void act.write({ journal: [entry], history: started, patch: { currentStep: def.name } })
+    // The "started" write goes out only if the attempt is still running a moment later: a quick
+    // step's start shares the commit of its result, one commit per step instead of two. (The write
+    // was never awaited: a crash before it commits reruns the attempt as the same attempt anyway.)
+    const start = deferredStart(act, { journal: [entry], history: started, patch: { currentStep: def.name } })
     // A step is the run's effect on the world: it may only act on results that are durable.
-    if (!(await act.resultsDurable()) || how.stopped()) return
+    if (!(await act.resultsDurable()) || how.stopped()) return start.cancel()
 
     const ac = new AbortController()
     act.aborts.add(ac)
@@ -59,14 +62,28 @@ export async function runAttempts(act: Activation, op: Op, def: StepDefinition, 
         act.busy--
         op.executing = false
       })
-      if (how.stopped()) return
-      await act.complete(op, { output: value }, [act.event(`${label}_completed`, { name: def.name, seq: op.seq, attempt, output: value })])
+      if (how.stopped()) return start.cancel()
+      const pending = start.take()
+      await act.complete(
+        op,
+        { output: value },
+        [...(pending?.history ?? []), act.event(`${label}_completed`, { name: def.name, seq: op.seq, attempt, output: value })],
+        undefined,
+        pending?.patch,
+      )
       return
     } catch (err) {
-      if (how.stopped()) return
+      if (how.stopped()) return start.cancel()
+      const pending = start.take()
       if (isTerminal(err) || attempt >= how.policy.maxAttempts) {
         const error = serializeError(err)
-        await act.complete(op, { error: err }, [act.event(`${label}_failed`, { name: def.name, seq: op.seq, attempt, error })])
+        await act.complete(
+          op,
+          { error: err },
+          [...(pending?.history ?? []), act.event(`${label}_failed`, { name: def.name, seq: op.seq, attempt, error })],
+          undefined,
+          pending?.patch,
+        )
         return
       }
       const retryAfter = err instanceof RetryableError ? err.retryAfter : undefined
@@ -76,13 +93,35 @@ export async function runAttempts(act: Activation, op: Op, def: StepDefinition, 
       act.setEntry(op, entry)
       void act.write({
         journal: [entry],
-        history: [act.event(`${label}_retried`, { name: def.name, seq: op.seq, attempt, delay, error })],
+        history: [...(pending?.history ?? []), act.event(`${label}_retried`, { name: def.name, seq: op.seq, attempt, delay, error })],
+        ...(pending?.patch ? { patch: pending.patch } : {}),
       })
     } finally {
       cancelTimeout?.()
       act.aborts.delete(ac)
     }
   }
+}
+
+/** How long an attempt runs before its "started" write goes out on its own. */
+const START_WRITE_DELAY_MS = 20
+
+type StartWrite = { journal: JournalEntry[]; history: HistoryInput[]; patch: RunPatch }
+
+/** The attempt's "started" write, sent after a moment unless its outcome takes it along first. */
+function deferredStart(act: Activation, parts: StartWrite) {
+  let pending: StartWrite | undefined = parts
+  const cancelTimer = act.host.clock.setTimer(START_WRITE_DELAY_MS, () => {
+    if (pending && !act.over) void act.write(pending)
+    pending = undefined
+  })
+  const take = () => {
+    cancelTimer()
+    const taken = pending
+    pending = undefined
+    return taken
+  }
+  return { take, cancel: () => void take() }
 }
 
 /** Settles with `work`, or rejects with the signal's reason as soon as it aborts. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { ClaimedRun, RunRecord, WorkflowVersion } from '../store/port.ts'
+import { type ClaimedRun, isTerminalStatus, type RunRecord, type WorkflowVersion } from '../store/port.ts'
 import { Activation, LeaseLost } from './activation.ts'
 import type { WorkflowDefinition } from './definitions.ts'
 import type { EngineHost } from './host.ts'
@@ -29,6 +29,7 @@ export class Worker {
   #wakeTimer: (() => void) | undefined
   #pollTimer: NodeJS.Timeout | undefined
   #heartbeat: (() => void) | undefined
+  #beatIdle = false
   #lastBlockCheck = 0
   #reserved = 0
   #pollDone: Promise<void> = Promise.resolve()
@@ -137,16 +138,33 @@ export class Worker {
     if (!def) return
     const act = new Activation(this.#host, def, claimed)
     this.active.set(run.id, act)
+    // The next beat was set for an idle worker: renew this lease in time instead.
+    if (this.#beatIdle) {
+      this.#heartbeat?.()
+      this.#beat()
+    }
     void act.execute().finally(() => {
+      const wasFull = this.active.size + this.#reserved >= this.#settings.concurrency
       if (this.active.get(run.id) === act) this.active.delete(run.id)
-      this.poke()
+      // Look for work again when a slot opened on a full worker, or when the run only suspended
+      // (its wake time needs a timer). A run that finished on a worker with room changes nothing
+      // a poll would find: new work announces itself (a poke, a notification, the poll timer).
+      if (wasFull || !isTerminalStatus(act.run.status)) this.poke()
     })
   }
 
   #beat() {
-    const { leaseMs } = this.#settings
-    this.#heartbeat = this.#host.clock.setTimer(leaseMs / 3, async () => {
+    const { leaseMs, pollIntervalMs } = this.#settings
+    // Idle, there is no lease to renew: the beat only looks for work, no more often than the poll.
+    const idle = this.active.size === 0
+    this.#beatIdle = idle
+    this.#heartbeat = this.#host.clock.setTimer(idle ? Math.max(leaseMs / 3, pollIntervalMs) : leaseMs / 3, async () => {
       if (!this.#running) return
+      if (this.active.size === 0) {
+        this.poke()
+        this.#beat()
+        return
+      }
       try {
         const held = new Map((await this.#host.store.renewLeases(this.id, this.#host.clock.now() + leaseMs)).map((h) => [h.id, h]))
         for (const act of this.active.values()) {
@@ -157,6 +175,16 @@ export class Worker {
             void act.nudge()
           }
         }
+        // A run this worker dropped (a write failed) is still leased to it, and renewing it would
+        // keep it from every other worker while this one stays busy: give it back, due as it was.
+        // Not while a run created under an offered lease waits for adopt(): it is not active yet.
+        if (this.#reserved === 0)
+          for (const h of held.values())
+            if (!this.active.has(h.id))
+              void this.#host.committer
+                .submit({ type: 'update', runId: h.id, epoch: h.epoch, at: this.#host.clock.now(), release: true })
+                .then(() => this.poke())
+                .catch(() => {})
       } catch (err) {
         console.error('oncue: lease renewal failed:', err)
       }

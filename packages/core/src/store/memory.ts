@@ -1,20 +1,27 @@
 import type {
   ClaimedRun,
   ClaimRequest,
+  EventWait,
   HeldRun,
+  MailboxEvent,
   HistoryEvent,
   JournalEntry,
   OpResult,
+  OutboxClaim,
+  OutboxRecord,
   RegisteredWorkflow,
   RunFilter,
   RunRecord,
   SignalRecord,
   Store,
   StoreOp,
+  StoreTransaction,
   UpdateRunOp,
   WorkflowVersion,
 } from './port.ts'
 import { isTerminalStatus } from './port.ts'
+import { MemoryMailbox } from './memory-mailbox.ts'
+import { MemoryOutbox } from './memory-outbox.ts'
 import { newRunRecord } from './records.ts'
 
 interface RunState {
@@ -31,6 +38,8 @@ export class MemoryStore implements Store {
   readonly #runs = new Map<string, RunState>()
   readonly #workflows = new Map<string, RegisteredWorkflow>()
   #signalSeq = 0
+  readonly #outbox = new MemoryOutbox()
+  readonly #mailbox = new MemoryMailbox()
 
   async init(): Promise<void> {}
   async close(): Promise<void> {}
@@ -49,6 +58,7 @@ export class MemoryStore implements Store {
         const state: RunState = { run, journal: new Map(), history: [], signals: [] }
         this.#runs.set(r.id, state)
         this.#appendHistory(state, op.history)
+        this.#outbox.enqueue(op.outbox, r.at)
         return { ok: true, created: true, run: { ...run } }
       }
       case 'update':
@@ -92,6 +102,7 @@ export class MemoryStore implements Store {
     run.updatedAt = op.at
     for (const e of op.journal ?? []) state.journal.set(e.seq, { ...e })
     this.#appendHistory(state, op.history ?? [])
+    this.#outbox.enqueue(op.outbox, op.at)
     if (op.release) {
       run.leaseOwner = null
       run.leaseUntil = null
@@ -228,6 +239,32 @@ export class MemoryStore implements Store {
 
   async getSignals(runId: string): Promise<SignalRecord[]> {
     return (this.#runs.get(runId)?.signals ?? []).map((s) => ({ ...s }))
+  }
+  async claimOutbox(req: OutboxClaim): Promise<OutboxRecord[]> {
+    return this.#outbox.claim(req)
+  }
+
+  async markOutboxSent(owner: string, seqs: readonly number[], at: number): Promise<void> {
+    this.#outbox.markSent(owner, seqs, at)
+  }
+
+  async purgeMessaging(before: number, inboxBefore: number): Promise<number> {
+    return this.#outbox.purge(before, inboxBefore) + this.#mailbox.purge(before)
+  }
+
+  async depositEvent(event: MailboxEvent): Promise<string[]> {
+    return this.#mailbox
+      .deposit(event)
+      .filter((signal) => this.#applyOne(signal).ok)
+      .map((signal) => signal.signal.runId)
+  }
+
+  async awaitEvent(wait: EventWait): Promise<MailboxEvent | undefined> {
+    return this.#mailbox.await(wait)
+  }
+
+  transaction<T>(fn: (tx: StoreTransaction) => Promise<T>, options: { timeoutMs: number }): Promise<T> {
+    return this.#outbox.transaction(fn, options)
   }
 }
 

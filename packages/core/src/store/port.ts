@@ -18,6 +18,19 @@
  *   now, so a nudge that raced with a suspending worker is never lost.
  * - Cancelling a run marks its unfinished descendants too (by `parentId`).
  * - History is append-only; each run's events are numbered from 1 in the order appended.
+ * - The outbox: messages given with a `create` (only if it creates the run) or an `update` (only if
+ *   it is not fenced) are committed with it, numbered so that the messages of one write keep their
+ *   order and a write committed after another comes after it (concurrent writes have no order
+ *   among themselves). One relay at a time holds
+ *   the outbox (`claimOutbox` leases it for `leaseMs`): it gets unsent messages in order, publishes
+ *   them, and marks them sent; sent messages are purged after a retention period.
+ * - The mailbox (`ctx.waitFor(EventType, { where })`): `depositEvent` keeps an event once per id
+ *   and, in the same transaction, signals every registered wait whose `where` matches its data
+ *   (`matchesWhere`), removing those waits. `awaitEvent` returns the earliest kept event of the
+ *   type at or after `since` that matches and is not excluded; only when there is none does it
+ *   register the wait. Both are serialized, so an event is never missed between the two.
+ * - `transaction`, where a store has it, runs business writes, outbox messages and inbox marks in
+ *   one transaction: all of them commit, or none. An inbox mark `(group, message id)` exists once.
  */
 export interface Store {
   /** Creates or migrates the schema. Safe to call many times and from many processes. */
@@ -47,6 +60,124 @@ export interface Store {
   getJournal(runId: string): Promise<JournalEntry[]>
   getHistory(runId: string): Promise<HistoryEvent[]>
   getSignals(runId: string): Promise<SignalRecord[]>
+
+  /** Unsent outbox messages in order, if `owner` holds (or now takes) the relay lease; else none. */
+  claimOutbox(request: OutboxClaim): Promise<OutboxRecord[]>
+  /** Marks messages sent, if `owner` still holds the relay lease. */
+  markOutboxSent(owner: string, seqs: readonly number[], at: number): Promise<void>
+  /**
+   * Deletes messages sent before `before`, kept events and expired waits older than `before`, and
+   * inbox marks made before `inboxBefore`; returns how many.
+   */
+  purgeMessaging(before: number, inboxBefore: number): Promise<number>
+  /** Keeps an event for runs that wait for it and signals those already waiting; returns their ids. */
+  depositEvent(event: MailboxEvent): Promise<string[]>
+  /** The earliest kept event that satisfies the wait, or `undefined` after registering the wait. */
+  awaitEvent(wait: EventWait): Promise<MailboxEvent | undefined>
+  /**
+   * Calls `listener` when another process may have made work due here (a run created, signalled or
+   * cancelled), so an idle worker looks at once instead of at its next poll. Returns how to stop.
+   */
+  watch?(listener: () => void): () => void
+  /** Business writes, outbox and inbox in one transaction (stores with a database of the app's own). */
+  transaction?<T>(fn: (tx: StoreTransaction) => Promise<T>, options: { timeoutMs: number }): Promise<T>
+}
+
+/** An event kept for `ctx.waitFor(EventType)`. */
+export interface MailboxEvent {
+  id: string
+  type: string
+  /** The event's `data` as JSON text, matched against waits' `where`. */
+  data: string | null
+  /** The whole envelope (CloudEvents JSON): what the wait returns. */
+  body: string
+  at: number
+}
+
+/** A run waiting for an event of `type` whose data matches `where`. */
+export interface EventWait {
+  /** Unique per wait; the run is signalled `event:<waitId>` with the envelope. */
+  waitId: string
+  runId: string
+  type: string
+  /** JSON object text: every field must equal the event's data at that field. */
+  where: string
+  /** Only events kept at or after this time. */
+  since: number
+  /** Event ids this run has already taken. */
+  exclude: readonly string[]
+  /** When the wait gives up (its registration may be purged after). */
+  until: number | null
+  at: number
+}
+
+/** The name of the signal that hands a matching event to a wait. */
+export const eventSignalName = (waitId: string) => `event:${waitId}`
+
+/** The signal that hands `event` to the run of a wait. */
+export function eventSignal(wait: { runId: string; waitId: string }, event: MailboxEvent): SignalOp {
+  return {
+    type: 'signal',
+    signal: { runId: wait.runId, name: eventSignalName(wait.waitId), data: event.body, sender: `event:${event.id}`, at: event.at },
+    history: [],
+  }
+}
+
+/** Whether every field of `where` equals (deeply) the same field of `data`. */
+export function matchesWhere(where: unknown, data: unknown): boolean {
+  if (where === null || typeof where !== 'object' || Array.isArray(where)) return deepEqual(where, data)
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return false
+  return Object.entries(where).every(([k, v]) => matchesWhere(v, (data as Record<string, unknown>)[k]))
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]))
+  return false
+}
+
+/** A message waiting in the outbox for its channel. */
+export interface OutboxMessage {
+  channel: string
+  id: string
+  type: string
+  key?: string
+  /** The serialized envelope, kept byte for byte. */
+  body: string
+}
+
+export interface OutboxRecord extends OutboxMessage {
+  /** Increases in commit order. */
+  seq: number
+  createdAt: number
+}
+
+export interface OutboxClaim {
+  owner: string
+  now: number
+  leaseMs: number
+  limit: number
+}
+
+/**
+ * What `Store.transaction` gives its function; valid only until the function settles. Methods
+ * answer at once on a synchronous driver (SQLite) and with a promise on a networked one.
+ */
+export interface StoreTransaction {
+  /** Runs SQL on the store's database; rows for a query, changes for a write. */
+  execute(query: SqlQuery): MaybePromise<{ rows: Record<string, unknown>[]; changes: number }>
+  /** Adds messages to the outbox, committed with the rest. */
+  enqueue(messages: readonly OutboxMessage[], at: number): MaybePromise<void>
+  /** Records that `group` processed `messageId`; false if it already had. */
+  markProcessed(group: string, messageId: string, at: number): MaybePromise<boolean>
+}
+
+export type MaybePromise<T> = T | Promise<T>
+
+/** SQL text with `?` placeholders and their values (see `sql` in core). */
+export interface SqlQuery {
+  text: string
+  values: readonly unknown[]
 }
 
 export type RunStatus =
@@ -126,7 +257,7 @@ export interface RunPatch {
   blockedReason?: string | null
 }
 
-export type OpKind = 'step' | 'sleep' | 'signal' | 'child' | 'now' | 'compensation'
+export type OpKind = 'step' | 'sleep' | 'signal' | 'child' | 'now' | 'compensation' | 'publish'
 
 /** One durable operation of a run, keyed by its position in the workflow code. */
 export interface JournalEntry {
@@ -204,6 +335,8 @@ export interface CreateRunOp {
   type: 'create'
   run: NewRun
   history: HistoryInput[]
+  /** Committed only if the run is created. */
+  outbox?: OutboxMessage[]
 }
 
 /** Changes a run held under `epoch`: patch, journal upserts (by seq) and history appends. */
@@ -219,6 +352,8 @@ export interface UpdateRunOp {
   release?: boolean
   /** With `release`: the `wakeSeq` the worker has seen; a newer one keeps the run due now. */
   wakeSeqSeen?: number
+  /** Committed only if the update is not fenced. */
+  outbox?: OutboxMessage[]
 }
 
 /** Buffers a signal for a run that has not finished, appending `history` to it. */

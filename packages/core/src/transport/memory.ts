@@ -1,4 +1,4 @@
-import { OncueError } from '../errors.ts'
+import { ErrorCode, OncueError } from '../errors.ts'
 import {
   type Delivery,
   type DeliveryHandler,
@@ -132,7 +132,7 @@ class MemoryTransport implements Transport {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new OncueError('TRANSPORT_CLOSED', 'the memory transport is closed')
+    if (this.#closed) throw new OncueError(ErrorCode.TransportClosed, 'the memory transport is closed')
   }
 
   #channel(name: string): Channel {

@@ -2,11 +2,14 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { OncueError } from '@oncue/core'
 import { openDatabase, type SqliteDatabase } from '../driver.ts'
+import { ConnectionGate } from '../gate.ts'
 import { configure } from '../schema.ts'
 import type { SqliteStore } from '../store.ts'
 import { migrateBus } from './schema.ts'
 
 const BUSY_TIMEOUT_MS = 5_000
+/** A connection of our own is never inside someone's transaction. */
+const FREE = new ConnectionGate()
 
 /**
  * The connection of a bus table set: the store's own when given a store, else one opened on the
@@ -28,7 +31,12 @@ export class BusConnection<S> {
     this.#prepare = prepare
   }
 
-  get(): { db: SqliteDatabase; s: S } {
+  /** Runs `fn` on the connection once no transaction holds it (see `ConnectionGate`). */
+  use<T>(fn: (connection: { db: SqliteDatabase; s: S }) => T): Promise<T> {
+    return (this.#store?.gate ?? FREE).run(() => fn(this.#get()))
+  }
+
+  #get(): { db: SqliteDatabase; s: S } {
     if (this.#open) return this.#open
     if (this.#closed)
       throw new OncueError('STORE_CLOSED', `the SQLite ${this.#what} on ${this.path} is closed`, { details: { path: this.path } })

@@ -9,17 +9,9 @@ import { prepareControlStatements } from './sql.ts'
  */
 export class SqliteConsumerControls implements ConsumerControls {
   readonly #connection: BusConnection<ReturnType<typeof prepareControlStatements>>
-  readonly #announce: (consumers: readonly Omit<ConsumerInfo, 'paused'>[], at: number) => void
 
   constructor(target: string | SqliteStore) {
     this.#connection = new BusConnection(target, 'consumer controls', prepareControlStatements)
-    // One write transaction per announcement, not one per consumer: every bus announces each second.
-    this.#announce = (consumers, at) => {
-      const { db, s } = this.#connection.get()
-      db.transaction(() => {
-        for (const c of consumers) s.announce.run({ channel: c.channel, grp: c.group, at })
-      }).immediate()
-    }
   }
 
   get path(): string {
@@ -27,31 +19,34 @@ export class SqliteConsumerControls implements ConsumerControls {
   }
 
   async announce(consumers: readonly Omit<ConsumerInfo, 'paused'>[], at: number): Promise<void> {
-    if (consumers.length > 0) this.#announce(consumers, at)
+    if (consumers.length === 0) return
+    // One write transaction per announcement, not one per consumer: every bus announces each second.
+    await this.#connection.use(({ db, s }) =>
+      db
+        .transaction(() => {
+          for (const c of consumers) s.announce.run({ channel: c.channel, grp: c.group, at })
+        })
+        .immediate(),
+    )
   }
 
   async list(): Promise<AnnouncedConsumer[]> {
-    return this.#connection
-      .get()
-      .s.list.all()
-      .map((r) => ({ channel: r.channel, group: r.grp, paused: r.paused === 1, seenAt: r.seen_at }))
+    const rows = await this.#connection.use(({ s }) => s.list.all())
+    return rows.map((r) => ({ channel: r.channel, group: r.grp, paused: r.paused === 1, seenAt: r.seen_at }))
   }
 
   async setPaused(group: string, paused: boolean, at: number): Promise<boolean> {
-    const { s } = this.#connection.get()
-    if (s.known.get(group)?.known !== 1) return false
-    if (paused) s.pause.run({ grp: group, at })
-    else s.resume.run({ grp: group })
-    return true
+    return this.#connection.use(({ s }) => {
+      if (s.known.get(group)?.known !== 1) return false
+      if (paused) s.pause.run({ grp: group, at })
+      else s.resume.run({ grp: group })
+      return true
+    })
   }
 
   async pausedGroups(): Promise<Set<string>> {
-    return new Set(
-      this.#connection
-        .get()
-        .s.paused.all()
-        .map((r) => r.grp),
-    )
+    const rows = await this.#connection.use(({ s }) => s.paused.all())
+    return new Set(rows.map((r) => r.grp))
   }
 
   /** Closes its own connection; one borrowed from a store stays open for the store to close. */

@@ -19,7 +19,7 @@ export class SqliteDeadLetters implements DeadLetterStore {
   }
 
   async add(letter: DeadLetter): Promise<void> {
-    this.#connection.get().s.upsert.run({
+    const row = {
       id: letter.id,
       channel: letter.channel,
       grp: letter.group,
@@ -33,38 +33,38 @@ export class SqliteDeadLetters implements DeadLetterStore {
       first_failed_at: letter.firstFailedAt,
       last_failed_at: letter.lastFailedAt,
       replay_requested_at: letter.replayRequestedAt ?? null,
-    })
+    }
+    await this.#connection.use(({ s }) => s.upsert.run(row))
   }
 
   async list(filter: { group?: string; channel?: string; limit?: number } = {}): Promise<DeadLetter[]> {
-    return this.#connection
-      .get()
-      .s.list.all({ grp: filter.group || null, channel: filter.channel || null, limit: filter.limit ?? 100 })
-      .map(toLetter)
+    const params = { grp: filter.group || null, channel: filter.channel || null, limit: filter.limit ?? 100 }
+    return (await this.#connection.use(({ s }) => s.list.all(params))).map(toLetter)
   }
 
   async get(id: string): Promise<DeadLetter | undefined> {
-    const row = this.#connection.get().s.get.get(id)
+    const row = await this.#connection.use(({ s }) => s.get.get(id))
     return row && toLetter(row)
   }
 
   async remove(id: string): Promise<boolean> {
-    return this.#connection.get().s.remove.run(id).changes > 0
+    return this.#connection.use(({ s }) => s.remove.run(id).changes > 0)
   }
 
   async requestReplay(id: string, at: number): Promise<boolean> {
-    return this.#connection.get().s.requestReplay.run({ id, at }).changes > 0
+    return this.#connection.use(({ s }) => s.requestReplay.run({ id, at }).changes > 0)
   }
 
   async claimReplays(consumers: readonly { channel: string; group: string }[]): Promise<string[]> {
     if (consumers.length === 0) return []
     const pairs = JSON.stringify(consumers.map(({ channel, group }) => ({ channel, group })))
-    const { s } = this.#connection.get()
     // Compare-and-set per letter: another process may claim some between the read and the update.
-    return s.replayRequests
-      .all({ consumers: pairs })
-      .map((r) => r.id)
-      .filter((id) => s.claimReplay.run(id).changes > 0)
+    return this.#connection.use(({ s }) =>
+      s.replayRequests
+        .all({ consumers: pairs })
+        .map((r) => r.id)
+        .filter((id) => s.claimReplay.run(id).changes > 0),
+    )
   }
 
   /** Closes its own connection; one borrowed from a store stays open for the store to close. */

@@ -1,5 +1,6 @@
 import type { Delivery } from '@oncue/core'
 import type { SqliteDatabase } from '../driver.ts'
+import type { ConnectionGate } from '../gate.ts'
 import { type LogStatements, prepareLogStatements } from './statements.ts'
 
 /**
@@ -29,14 +30,16 @@ export interface SettleRequest {
   group: string
   owner: string
   outcomes: readonly Outcome[]
-  /** Extends this member's leases, for handlers that run long. */
-  renewUntil?: number
+  /** Extends this member's leases by this long from the moment the write lock is held. */
+  renewForMs?: number
 }
 
 /** The log's transactions on one connection, each IMMEDIATE so they never fail half-way with SQLITE_BUSY. */
 export interface LogConnection {
   db: SqliteDatabase
   s: LogStatements
+  /** Shared with the store when the log uses its connection: run nothing while it is held. */
+  gate: ConnectionGate
   /** Whether a claim would find anything now; reads only, outside any transaction. */
   hasWork(channel: string, group: string, now: number): boolean
   /** Writes outcomes, then leases what may go now (none when `claim` is absent). */
@@ -46,7 +49,7 @@ export interface LogConnection {
   seek(channel: string, group: string, to: { position: number } | { time: number }, at: number): void
 }
 
-export function connectLog(db: SqliteDatabase): LogConnection {
+export function connectLog(db: SqliteDatabase, gate: ConnectionGate): LogConnection {
   const s = prepareLogStatements(db)
 
   const settle = (req: SettleRequest) => {
@@ -55,7 +58,7 @@ export function connectLog(db: SqliteDatabase): LogConnection {
       if (notBefore === undefined) s.ack.run({ channel, group, position, owner })
       else s.nack.run({ channel, group, position, owner, not_before: notBefore })
     }
-    if (req.renewUntil !== undefined) s.renewLeases.run({ owner, lease_until: req.renewUntil })
+    if (req.renewForMs !== undefined) s.renewLeases.run({ owner, lease_until: Date.now() + req.renewForMs })
   }
 
   const readAhead = (channel: string, group: string) => {
@@ -87,9 +90,11 @@ export function connectLog(db: SqliteDatabase): LogConnection {
     })
   }
 
+  // Times are read inside the transaction: waiting for another process's write lock (up to the
+  // busy timeout) must not come off the leases this turn hands out or renews.
   const step = db.transaction((settleReq: SettleRequest, claimReq?: ClaimRequest) => {
     settle(settleReq)
-    return claimReq && claimReq.limit > 0 ? claim(claimReq) : []
+    return claimReq && claimReq.limit > 0 ? claim({ ...claimReq, now: Date.now() }) : []
   })
   const publish = db.transaction((channel: string, rows: readonly Record<string, unknown>[]) => {
     for (const row of rows) s.insertMessage.run({ ...row, channel })
@@ -110,6 +115,7 @@ export function connectLog(db: SqliteDatabase): LogConnection {
   return {
     db,
     s,
+    gate,
     hasWork: (channel, group, now) => s.hasWork.get({ channel, group, now })?.work === 1,
     step: (settleReq, claimReq) => step.immediate(settleReq, claimReq),
     publish: (channel, rows) => publish.immediate(channel, rows),

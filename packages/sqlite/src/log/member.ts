@@ -80,6 +80,7 @@ export class LogMember implements Subscription {
     this.wake()
     await this.#loop
     while (this.#tasks.size) await Promise.all(this.#tasks)
+    while (this.#log.gate.open) await this.#log.gate.free()
     // The last outcomes; if this fails, the leases expire and the messages come back anyway.
     try {
       this.#turn(false)
@@ -92,6 +93,11 @@ export class LogMember implements Subscription {
 
   async #run(): Promise<void> {
     while (!this.#closed) {
+      if (this.#log.gate.open) {
+        // A transaction holds the store's connection: our statements would join it.
+        await this.#log.gate.free()
+        continue
+      }
       let handedOut = 0
       try {
         handedOut = this.#turn(!this.#paused)
@@ -114,14 +120,15 @@ export class LogMember implements Subscription {
     if (outcomes.length === 0 && !renew && !(claim && this.#running < this.#concurrency && this.#log.hasWork(channel, group, now))) return 0
     const hadLeases = this.#running > 0
     const deliveries = this.#log.step(
-      { channel, group, owner: this.#owner, outcomes, ...(renew ? { renewUntil: now + this.#options.leaseMs } : {}) },
+      { channel, group, owner: this.#owner, outcomes, ...(renew ? { renewForMs: this.#options.leaseMs } : {}) },
       claim
         ? { channel, group, owner: this.#owner, limit: this.#concurrency - this.#running, now, leaseMs: this.#options.leaseMs }
         : undefined,
     )
     this.#outcomes = this.#outcomes.slice(outcomes.length)
     // New leases push the next renewal back only when no older lease is waiting for it.
-    if (renew || (!hadLeases && deliveries.length)) this.#renewAt = now + this.#options.leaseMs / 3
+    // From after the turn: its wait for the write lock counts against the leases it renewed.
+    if (renew || (!hadLeases && deliveries.length)) this.#renewAt = Date.now() + this.#options.leaseMs / 3
     for (const delivery of deliveries) this.#deliver(delivery)
     return deliveries.length
   }

@@ -85,3 +85,13 @@ export const DROP_PENDING = 'DELETE FROM log_deliveries WHERE channel = @channel
 export const UPSERT_GROUP_AT = `
   INSERT INTO log_groups (channel, name, read_to, created_at) VALUES (@channel, @group, @read_to, @at)
   ON CONFLICT (channel, name) DO UPDATE SET read_to = excluded.read_to`
+
+/**
+ * Retention: deletes messages older than `@before` that every group of their channel has read
+ * and acked (or that no group reads). A lagging group keeps what it has not handled.
+ */
+export const PURGE_MESSAGES = `
+  DELETE FROM log_messages
+  WHERE published_at < @before
+    AND position <= COALESCE((SELECT MIN(read_to) FROM log_groups g WHERE g.channel = log_messages.channel), position)
+    AND NOT EXISTS (SELECT 1 FROM log_deliveries d WHERE d.channel = log_messages.channel AND d.position = log_messages.position)`

@@ -31,6 +31,7 @@ export function prepareLogStatements(db: SqliteDatabase) {
     lastPosition: prepare<{ position: number }>(sql.LAST_POSITION),
     dropPending: prepare(sql.DROP_PENDING),
     upsertGroupAt: prepare(sql.UPSERT_GROUP_AT),
+    purgeMessages: prepare(sql.PURGE_MESSAGES),
   }
 }
 
