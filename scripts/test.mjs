@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under packages/, examples/ and bench/ with Node's test runner, from source.
-// Pass paths or substrings to run fewer: `npm test -- engine saga`.
+// Pass paths or substrings to run fewer: `npm test -- engine saga`. Files named *.fault.test.ts
+// run last, alone.
 import { spawnSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -18,6 +19,22 @@ const walk = (dir) => {
 for (const r of roots) walk(r)
 const filters = process.argv.slice(2)
 const chosen = filters.length ? files.filter((f) => filters.some((x) => f.includes(x))) : files
-const args = ['--conditions=source', '--import', 'tsx', '--test', '--test-concurrency=2', ...chosen.sort()]
-const result = spawnSync(process.execPath, args, { stdio: 'inherit' })
-process.exit(result.status ?? 1)
+// Fault tests restart a server (PostgreSQL, RabbitMQ, NATS) that other tests use: they run after
+// the rest, one file at a time, so no other test sees the server go away.
+const isFault = (f) => f.endsWith('.fault.test.ts')
+const run = (list, concurrency) =>
+  list.length === 0
+    ? 0
+    : (spawnSync(
+        process.execPath,
+        ['--conditions=source', '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...list.sort()],
+        {
+          stdio: 'inherit',
+        },
+      ).status ?? 1)
+const status = run(
+  chosen.filter((f) => !isFault(f)),
+  2,
+)
+const faults = run(chosen.filter(isFault), 1)
+process.exit(status || faults)

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { relative } from 'node:path'
 import { parseArgs } from 'node:util'
+import { commandLine, positiveInt } from './cli.ts'
 import type { Synchronous } from './raw-sqlite.ts'
 import { machine, renderMarkdown, replaceSection, SECTION_HEADING, targets } from './report.ts'
 import { type BenchOptions, runBenchmark } from './run.ts'
@@ -14,21 +14,6 @@ const usage = `usage: npm run bench -- [options]
   --warmup N                       warm-up workflows before each measurement (default 50 at c=1, 2 × c above)
   --out FILE                       write the markdown section into FILE (e.g. docs/benchmarks.md)
   --json                           print the raw results as JSON instead of markdown`
-
-function positiveInt(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected a positive integer, got ${value}`)
-  return n
-}
-
-/** The command line that produced this run, as someone would type it again. */
-function commandLine(): string {
-  const script = relative(process.cwd(), process.argv[1] ?? 'bench/src/engine.ts')
-  const args = process.argv.slice(2)
-  if (process.env.npm_lifecycle_event === 'bench') return ['npm run bench', ...(args.length ? ['--', ...args] : [])].join(' ')
-  return ['node', ...process.execArgv, script, ...args].join(' ')
-}
 
 async function main() {
   const { values } = parseArgs({
@@ -68,7 +53,7 @@ async function main() {
   const m = machine()
   console.error(`oncue engine benchmark: ${m.cpu}, ${m.cores} cores, Node ${m.node}, SQLite ${m.sqlite}`)
   const results = await runBenchmark(options)
-  const command = commandLine()
+  const command = commandLine('bench', 'bench/src/engine.ts')
   if (values.json) {
     const summary = Object.fromEntries(Object.entries(results).map(([mode, rounds]) => [mode, targets(rounds)]))
     console.log(

@@ -3,7 +3,9 @@ import { cancelCommand } from './commands/cancel.ts'
 import { consumersCommand } from './commands/consumers.ts'
 import { demoCommand } from './commands/demo.ts'
 import { dlqCommand } from './commands/dlq.ts'
+import { migrateCommand } from './commands/migrate.ts'
 import { signalCommand } from './commands/signal.ts'
+import { smCommand } from './commands/sm.ts'
 import { workflowsCommand } from './commands/workflows.ts'
 import { reportFailure } from './failure.ts'
 import { DEFAULT_DB } from './store.ts'
@@ -11,8 +13,8 @@ import { DEFAULT_DB } from './store.ts'
 /** The `oncue` command line, without running it. */
 export function buildProgram(): Command {
   const program = new Command('oncue')
-    .description('inspect and drive oncue workflow runs and message consumers on the embedded store')
-    .option('--db <path>', `the SQLite store (default: $ONCUE_DB, else ${DEFAULT_DB})`)
+    .description('inspect and drive oncue workflow runs and message consumers ($ONCUE_STORE_URL, else the embedded store)')
+    .option('--db <path>', `the SQLite store when $ONCUE_STORE_URL is not postgres:// (default: $ONCUE_DB, else ${DEFAULT_DB})`)
     // Errors come back to runCli, which prints them in the one-line form scripts can match.
     .exitOverride()
     .configureOutput({ outputError: () => {} })
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
   dlqCommand(program)
   consumersCommand(program)
   demoCommand(program)
+  migrateCommand(program)
+  smCommand(program)
   return program
 }
 

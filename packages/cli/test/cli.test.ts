@@ -185,3 +185,29 @@ test('the demo will not delete a store that holds other workflows', async () => 
 function sleep(ms: number) {
   return new Promise((r) => setTimeout(r, ms))
 }
+
+test('migrate creates the schema of a new store and its log, and is harmless when run again', async () => {
+  const fresh = join(dir, 'migrate.db')
+  for (let i = 0; i < 2; i++) {
+    const r = await oncueCli(['migrate', '--db', fresh])
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(r.stdout, `migrated: store sqlite ${fresh}, transport sqlite log\n`)
+  }
+  const app = oncue({ store: sqlite(fresh) })
+  assert.deepEqual(await app.client.list(), [])
+  await app.close()
+})
+
+test('sm validate names each problem by JSON pointer and rule, with exit status 2; a valid file says so', async () => {
+  const bad = join(dir, 'bad.asl.json')
+  writeFileSync(bad, JSON.stringify({ StartAt: 'Missing', States: { A: { Type: 'Pass', End: true } } }))
+  const r = await oncueCli(['sm', 'validate', bad])
+  assert.equal(r.status, 2)
+  assert.match(r.stdout, /START_AT_UNKNOWN/)
+  assert.match(r.stderr, /^oncue: INVALID_DEFINITION: /)
+  const good = join(dir, 'good.asl.yaml')
+  writeFileSync(good, 'StartAt: A\nStates:\n  A:\n    Type: Pass\n    End: true\n')
+  const ok = await oncueCli(['sm', 'validate', good, '--json'])
+  assert.equal(ok.status, 0, ok.stderr)
+  assert.deepEqual(JSON.parse(ok.stdout), { valid: true, errors: [] })
+})

@@ -1,0 +1,369 @@
+import { cpus, loadavg } from 'node:os'
+import { type Spread, spread } from '../stats.ts'
+import type { PeersOptions, PeersResults, RoundMeasurement } from './run.ts'
+import { cpuTotalMs, type Measurement, type SystemName } from './types.ts'
+
+export const PEERS_SECTION_HEADING = '## Peers: oncue beside DBOS Transact and Restate'
+
+/** The issue's targets, for the 3-step workflow. */
+export const PEER_TARGETS = {
+  /** oncue-postgres workflows/s ÷ DBOS's, at c=50. */
+  postgresThroughput: 4,
+  /** DBOS's sequential p50 ÷ oncue-postgres's (oncue's p50 at most a third of DBOS's). */
+  postgresLatency: 3,
+  /** oncue-sqlite workflows/s ÷ DBOS's, at c=50. */
+  sqliteThroughput: 10,
+}
+
+export interface PeersMachine {
+  cpu: string
+  cores: number
+  node: string
+  postgres: string
+  /** 1-minute load average when the run started: other work on the machine skews the numbers. */
+  load: number
+}
+
+export function peersMachine(postgres: string): PeersMachine {
+  return { cpu: cpus()[0]?.model.trim() ?? 'unknown', cores: cpus().length, node: process.version, postgres, load: loadavg()[0] ?? 0 }
+}
+
+const LABEL: Record<SystemName, string> = {
+  'oncue-sqlite': 'oncue on SQLite',
+  'oncue-postgres': 'oncue on PostgreSQL',
+  dbos: 'DBOS Transact',
+  restate: 'Restate',
+}
+
+/** The level throughput ratios and CPU are compared at: 50 if measured, else the highest. */
+export const compareLevel = (levels: readonly number[]) => (levels.includes(50) ? 50 : Math.max(...levels))
+/** The sequential level: 1 if measured, else the lowest. */
+export const latencyLevel = (levels: readonly number[]) => (levels.includes(1) ? 1 : Math.min(...levels))
+
+type Pick = (m: RoundMeasurement) => number | undefined
+
+function find(results: PeersResults, system: SystemName, steps: number, c: number): RoundMeasurement[] {
+  return results.measurements
+    .filter((m) => m.system === system && m.steps === steps && m.concurrency === c)
+    .sort((a, b) => a.round - b.round)
+}
+
+function values(results: PeersResults, system: SystemName, steps: number, c: number, pick: Pick): number[] {
+  return find(results, system, steps, c).flatMap((m) => {
+    const v = pick(m)
+    return v === undefined || Number.isNaN(v) ? [] : [v]
+  })
+}
+
+/** a ÷ b per round (paired by round), then the median and range. */
+export function ratio(
+  results: PeersResults,
+  a: { system: SystemName; c: number; pick: Pick },
+  b: { system: SystemName; c: number; pick: Pick },
+  steps: number,
+): Spread | undefined {
+  const bs = new Map(find(results, b.system, steps, b.c).map((m) => [m.round, b.pick(m)]))
+  const rs = find(results, a.system, steps, a.c).flatMap((m) => {
+    const x = a.pick(m)
+    const y = bs.get(m.round)
+    return x === undefined || y === undefined || y === 0 ? [] : [x / y]
+  })
+  return rs.length ? spread(rs) : undefined
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US')
+const ms = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2))
+const x2 = (n: number) => n.toFixed(2)
+const x1 = (n: number) => n.toFixed(1)
+const withRange = (s: Spread | undefined, f: (n: number) => string) =>
+  s === undefined ? '–' : s.min === s.max ? f(s.median) : `${f(s.median)} (${f(s.min)} – ${f(s.max)})`
+const cellOf = (vs: number[], f: (n: number) => string) => (vs.length ? withRange(spread(vs), f) : '–')
+
+export interface TargetResult {
+  name: string
+  target: number
+  value: Spread | undefined
+  met: boolean | undefined
+}
+
+/** The three targets, on the 3-step workflow (or the first step count if 3 was not measured). */
+export function peerTargets(results: PeersResults, o: Pick2<PeersOptions, 'levels'>, steps: number): TargetResult[] {
+  const c = compareLevel(o.levels)
+  const seq = latencyLevel(o.levels)
+  const tput: Pick = (m) => m.workflowsPerSec
+  const p50: Pick = (m) => m.p50Ms
+  const t = (name: string, target: number, value: Spread | undefined): TargetResult => ({
+    name,
+    target,
+    value,
+    met: value === undefined ? undefined : value.median >= target,
+  })
+  return [
+    t(
+      `oncue-postgres ÷ DBOS, workflows/s at c=${c} ≥ ${PEER_TARGETS.postgresThroughput}`,
+      PEER_TARGETS.postgresThroughput,
+      ratio(results, { system: 'oncue-postgres', c, pick: tput }, { system: 'dbos', c, pick: tput }, steps),
+    ),
+    t(
+      `DBOS ÷ oncue-postgres, p50 at c=${seq} ≥ ${PEER_TARGETS.postgresLatency} (oncue’s p50 ≤ 1/${PEER_TARGETS.postgresLatency} of DBOS’s)`,
+      PEER_TARGETS.postgresLatency,
+      ratio(results, { system: 'dbos', c: seq, pick: p50 }, { system: 'oncue-postgres', c: seq, pick: p50 }, steps),
+    ),
+    t(
+      `oncue-sqlite ÷ DBOS, workflows/s at c=${c} ≥ ${PEER_TARGETS.sqliteThroughput}`,
+      PEER_TARGETS.sqliteThroughput,
+      ratio(results, { system: 'oncue-sqlite', c, pick: tput }, { system: 'dbos', c, pick: tput }, steps),
+    ),
+  ]
+}
+
+type Pick2<T, K extends keyof T> = { [P in K]: T[P] }
+
+function stepsTables(results: PeersResults, o: PeersOptions, m: PeersMachine, steps: number): string[] {
+  const seq = latencyLevel(o.levels)
+  const c = compareLevel(o.levels)
+  const levels = [...o.levels].sort((a, b) => a - b)
+  const lines = [
+    `### ${steps}-step workflow`,
+    '',
+    `| System | p50 (ms), c=${seq} | p99 (ms), c=${seq} | ${levels.map((l) => `workflows/s, c=${l}`).join(' | ')} | CPU ms per workflow, c=${c} |`,
+    `| --- | ---: | ---: | ${levels.map(() => '---:').join(' | ')} | ---: |`,
+  ]
+  for (const s of o.systems) {
+    const v = (l: number, pick: Pick) => values(results, s, steps, l, pick)
+    lines.push(
+      `| ${LABEL[s]} | ${cellOf(
+        v(seq, (x) => x.p50Ms),
+        ms,
+      )} | ${cellOf(
+        v(seq, (x) => x.p99Ms),
+        ms,
+      )} | ${levels
+        .map((l) =>
+          cellOf(
+            v(l, (x) => x.workflowsPerSec),
+            int,
+          ),
+        )
+        .join(' | ')} | ${cellOf(v(c, cpuTotalMs), x2)} |`,
+    )
+  }
+  lines.push(
+    '',
+    `Where the CPU goes, c=${c} (ms per workflow; the ceiling is what the CPU alone would allow on ${m.cores} cores: ${m.cores} × 1000 ÷ total), and PostgreSQL commits per workflow:`,
+    '',
+    `| System | the benchmark’s process | Restate server | PostgreSQL backends | total | CPU ceiling (workflows/s) | PG commits per workflow, c=${seq} | PG commits per workflow, c=${c} |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  )
+  for (const s of o.systems) {
+    const v = (l: number, pick: Pick) => values(results, s, steps, l, pick)
+    lines.push(
+      `| ${LABEL[s]} | ${cellOf(
+        v(c, (x) => x.cpuProcessMs),
+        x2,
+      )} | ${cellOf(
+        v(c, (x) => x.cpuServerMs),
+        x2,
+      )} | ${cellOf(
+        v(c, (x) => x.cpuPostgresMs),
+        x2,
+      )} | ${cellOf(v(c, cpuTotalMs), x2)} | ${cellOf(
+        v(c, (x) => (m.cores * 1000) / cpuTotalMs(x)),
+        int,
+      )} | ${cellOf(
+        v(seq, (x) => x.commitsPerWorkflow),
+        x1,
+      )} | ${cellOf(
+        v(c, (x) => x.commitsPerWorkflow),
+        x2,
+      )} |`,
+    )
+  }
+  const tput: Pick = (x) => x.workflowsPerSec
+  const p50: Pick = (x) => x.p50Ms
+  const rows: string[] = []
+  for (const mine of ['oncue-postgres', 'oncue-sqlite'] as const) {
+    for (const peer of ['dbos', 'restate'] as const) {
+      if (!o.systems.includes(mine) || !o.systems.includes(peer)) continue
+      const t = ratio(results, { system: mine, c, pick: tput }, { system: peer, c, pick: tput }, steps)
+      const l = ratio(results, { system: peer, c: seq, pick: p50 }, { system: mine, c: seq, pick: p50 }, steps)
+      rows.push(`| ${mine} ÷ ${peer}: workflows/s at c=${c} | ${withRange(t, x2)} |`)
+      rows.push(`| ${peer} ÷ ${mine}: p50 at c=${seq} (how many times faster oncue answers) | ${withRange(l, x2)} |`)
+    }
+  }
+  if (rows.length) lines.push('', '| Ratio, within each round | Median (range) |', '| --- | ---: |', ...rows)
+  lines.push('')
+  return lines
+}
+
+/** The markdown section for docs/benchmarks.md, starting with its heading. */
+export function renderPeersMarkdown(
+  results: PeersResults,
+  o: PeersOptions,
+  m: PeersMachine,
+  command: string,
+  notes: readonly string[] = [],
+  date = new Date(),
+): string {
+  const levels = [...o.levels].sort((a, b) => a - b)
+  const seq = latencyLevel(o.levels)
+  const versions = Object.entries(results.versions).map(([k, v]) => `${k} ${v}`)
+  const lines = [
+    PEERS_SECTION_HEADING,
+    '',
+    'The same workflow of trivial steps (`x + 1` each, each step’s result durable before the next) on four systems, in',
+    'alternating rounds on this machine: oncue on SQLite (a fresh file, the store’s defaults: WAL, `synchronous=FULL`),',
+    'oncue on PostgreSQL, DBOS Transact on the same PostgreSQL (each in its own database), and Restate (its server from',
+    'npm, on loopback, with its TypeScript SDK). Every system runs with its defaults and durable commits.',
+    '',
+    `- Command: \`${command}\``,
+    `- Date: ${date.toISOString().slice(0, 10)}`,
+    `- Machine: ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.postgres}${versions.length ? `, ${versions.join(', ')}` : ''}; 1-minute load average at the start ${m.load.toFixed(2)}`,
+    `- Per round, system, step count and level: ${levels.map((l) => `${int(o.workflows(l))} workflows at c=${l}`).join(', ')} ` +
+      `(a pool of c loops, each: start a workflow with its own id, await its result, next); warm-up first, not counted: ` +
+      `${levels.map((l) => `${int(o.warmup(l))} at c=${l}`).join(', ')}. ${o.rounds} round${o.rounds === 1 ? '' : 's'}; the order of ` +
+      'systems, step counts and levels is reversed every other round. Every measurement runs in its own Node process.',
+    '- How each system is called: oncue `app.client.start(wf, x, { id })` then `handle.result()`, the worker in the same ' +
+      'process (`worker.concurrency` max(100, c); PostgreSQL: the store’s default pool of 10). DBOS ' +
+      '`DBOS.withNextWorkflowID(id, () => wf(x))`, a direct call that runs the workflow in the process, each step ' +
+      '`DBOS.runStep`. Restate: one ingress request per workflow to a service handler, the id as idempotency key, each step ' +
+      '`ctx.run`; the service runs in the benchmark’s process on an HTTP/2 endpoint (127.0.0.1:9080) registered with a ' +
+      'server started for each round (fresh data folder, removed after) and stopped after Restate’s measurements.',
+    `- Latency: from the start call to the result. workflows/s: measured workflows ÷ the time from the first start to the last result. c=${seq} gives the latency.`,
+    `- CPU per workflow: the benchmark process’s \`process.cpuUsage()\` (user + system) over the measured workflows ÷ workflows; ` +
+      'for Restate plus the server process’s CPU time (/proc/&lt;pid&gt;/stat, all threads); for the PostgreSQL systems plus ' +
+      'the CPU time of the backends connected to the system’s database (/proc of each backend, at 10 ms resolution). ' +
+      'Not counted: PostgreSQL’s shared background processes (WAL writer, checkpointer) and the kernel’s own work (fsync).',
+    '- PG commits per workflow: `pg_stat_database.xact_commit` of the system’s database over the measured workflows ÷ workflows ' +
+      '(read from another database, after the warm-up’s statistics had landed and after the app had closed).',
+    `- Cells: median over rounds, with the range over rounds in brackets. Ratios are taken within each round, then the median and range.`,
+    '',
+  ]
+  for (const steps of o.steps) lines.push(...stepsTables(results, o, m, steps))
+  const targetSteps = o.steps.includes(3) ? 3 : o.steps[0]!
+  const all = o.systems.includes('dbos') && (o.systems.includes('oncue-postgres') || o.systems.includes('oncue-sqlite'))
+  if (all) {
+    lines.push(
+      `### Targets (${targetSteps}-step workflow)`,
+      '',
+      '| Target | Median | Range | Result |',
+      '| --- | ---: | ---: | --- |',
+      ...peerTargets(results, o, targetSteps).map(
+        (t) =>
+          `| ${t.name} | ${t.value ? x2(t.value.median) : '–'} | ${t.value ? `${x2(t.value.min)} – ${x2(t.value.max)}` : '–'} | ${
+            t.met === undefined ? 'not measured' : t.met ? '**met**' : '**not met**'
+          } |`,
+      ),
+      '',
+    )
+    for (const steps of o.steps.filter((s) => s !== targetSteps)) {
+      const rows = peerTargets(results, o, steps)
+      lines.push(
+        `For reference, the same ratios on the ${steps}-step workflow: ${rows.map((t) => `${t.name.split(' ≥')[0]}: ${withRange(t.value, x2)}`).join('; ')}.`,
+        '',
+      )
+    }
+  }
+  if (results.profiles?.length) lines.push(...profileSection(results, o, m))
+  if (notes.length) lines.push(...notes, '')
+  return lines.join('\n')
+}
+
+/** The closing profile of oncue-postgres: its statements per workflow, and what follows from them. */
+function profileSection(results: PeersResults, o: PeersOptions, m: PeersMachine): string[] {
+  const runs = (results.profiles ?? []).filter((m) => m.profile).sort((a, b) => a.concurrency - b.concurrency)
+  if (!runs.length) return []
+  const steps = runs[0]!.steps
+  const names = [...new Set(runs.flatMap((m) => m.profile!.statements.map((s) => s.statement)))]
+  const stat = (m: Measurement, name: string) => m.profile!.statements.find((s) => s.statement === name)
+  const head = runs.map((m) => `c=${m.concurrency}: calls | c=${m.concurrency}: ms`).join(' | ')
+  const lines = [
+    `### Where oncue on PostgreSQL spends its time (${steps}-step workflow)`,
+    '',
+    `One more run of oncue on PostgreSQL per level, after the rounds, with every statement of the store’s pool timed and counted ` +
+      `(wrapping \`pool.connect\` and the clients’ \`query\` in the benchmark, the library unchanged): calls per workflow, and milliseconds ` +
+      'per workflow from sending a statement to its answer (these overlap under concurrency).',
+    '',
+    `| Statement | ${head} |`,
+    `| --- | ${runs.map(() => '---: | ---:').join(' | ')} |`,
+    ...names.map((n) => `| ${n} | ${runs.map((m) => `${x2(stat(m, n)?.calls ?? 0)} | ${x2(stat(m, n)?.ms ?? 0)}`).join(' | ')} |`),
+    `| transactions (BEGIN … COMMIT, or a statement alone) | ${runs.map((m) => `${x2(m.profile!.transactions)} | `).join(' | ')} |`,
+    `| store ops per \`apply_batch\` (what group commit gathers) | ${runs.map((m) => `${x1(m.profile!.opsPerApply)} | `).join(' | ')} |`,
+    `| waiting for a pool connection (ms per workflow) | ${runs.map((m) => ` | ${x2(m.profile!.poolWaitMs)}`).join(' | ')} |`,
+    `| event loop busy (share of the measured time) | ${runs.map((m) => `${x2(m.profile!.eventLoopUtilization)} | `).join(' | ')} |`,
+    `| CPU ms per workflow: process + PostgreSQL backends | ${runs.map((m) => ` | ${x2(m.cpuProcessMs)} + ${x2(m.cpuPostgresMs ?? 0)}`).join(' | ')} |`,
+    `| workflows/s in this run | ${runs.map((m) => `${int(m.workflowsPerSec)} | `).join(' | ')} |`,
+    '',
+    ...findings(results, m, runs),
+  ]
+  return lines
+}
+
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0)
+
+/** What the profile shows, with the numbers of this run, and what would cut it (in the library, not changed here). */
+function findings(results: PeersResults, machine: PeersMachine, runs: readonly Measurement[]): string[] {
+  const seq = runs[0]!
+  const top = runs[runs.length - 1]!
+  const calls = (m: Measurement, re: RegExp) => sum(m.profile!.statements.filter((s) => re.test(s.statement)).map((s) => s.calls))
+  const ms1 = (m: Measurement, re: RegExp) => sum(m.profile!.statements.filter((s) => re.test(s.statement)).map((s) => s.ms))
+  const steps = seq.steps
+  const writes = calls(seq, /^BEGIN/)
+  const roundTrips = calls(seq, /./)
+  const wakeups = calls(seq, /^claim|wake_at/)
+  const reads = calls(seq, /^SELECT \* FROM (runs|signals) WHERE/)
+  const readsTop = calls(top, /^SELECT \* FROM (runs|signals) WHERE/)
+  const median = (system: SystemName, c: number, pick: Pick) => {
+    const v = values(results, system, steps, c, pick)
+    return v.length ? spread(v).median : undefined
+  }
+  const dbosCommits = median('dbos', seq.concurrency, (m) => m.commitsPerWorkflow)
+  const dbosCpu = median('dbos', top.concurrency, cpuTotalMs)
+  const oncueCpu = median('oncue-postgres', top.concurrency, cpuTotalMs)
+  const oncueP50 = median('oncue-postgres', seq.concurrency, (m) => m.p50Ms)
+  const dbosP50 = median('dbos', seq.concurrency, (m) => m.p50Ms)
+  const lines = [
+    '#### What the profile shows',
+    '',
+    `- Sequentially (c=${seq.concurrency}) a ${steps}-step workflow makes ${x1(roundTrips)} round trips to PostgreSQL, ` +
+      `${x1(ms1(seq, /./))} ms of them per workflow: ${x1(writes)} write transactions of three statements each ` +
+      `(\`BEGIN\`, \`SELECT apply_batch($1)\`, \`COMMIT\`: ${x1(3 * writes)} round trips; \`COMMIT\` alone ${x1(ms1(seq, /^COMMIT/))} ms), ` +
+      `${x1(wakeups)} claims and next-wake queries (the worker looking for work about twice per workflow although it has the run already: ` +
+      `poked by the store’s own NOTIFY that \`apply_batch\` sends after a create, heard on its own LISTEN connection, and by the nudge after ` +
+      `\`client.start\`, then again when the run ends and its slot frees), and ${x1(reads)} point reads (\`SELECT * FROM runs WHERE id\` from the ` +
+      `nudge that \`client.start\` sends the worker and from the first look of \`handle.result()\`; \`SELECT * FROM signals\` from that nudge).` +
+      (dbosCommits === undefined ? '' : ` DBOS Transact commits ${x1(dbosCommits)} transactions per workflow (pg_stat_database).`) +
+      (oncueP50 !== undefined && dbosP50 !== undefined ? ` Sequential p50: oncue ${ms(oncueP50)} ms, DBOS ${ms(dbosP50)} ms.` : ''),
+    `- Under load (c=${top.concurrency}) group commit does its part: ${x1(top.profile!.opsPerApply)} store ops per \`apply_batch\`, ` +
+      `${x2(top.profile!.transactions)} transactions per workflow. What is left per workflow is ${x1(readsTop)} point reads, not batched, ` +
+      `queueing for the pool’s 10 connections (${x1(top.profile!.poolWaitMs)} ms per workflow waiting for one), and the PostgreSQL CPU ` +
+      `they cost (${x2(top.cpuPostgresMs ?? 0)} ms per workflow in the backends, against ${x2(top.cpuProcessMs)} ms in the process).`,
+    ...(dbosCpu !== undefined && oncueCpu !== undefined
+      ? [
+          `- On a machine short of CPU (this run started at a load average of ${machine.load.toFixed(1)} on ${machine.cores} cores) the throughput ` +
+            `ratio cannot stay above the ratio of CPU per workflow: at c=${top.concurrency} ` +
+            `oncue on PostgreSQL used ${x2(oncueCpu)} ms of CPU per workflow (process + backends), DBOS ${x2(dbosCpu)} ms, a ratio of ` +
+            `${x2(dbosCpu / oncueCpu)}; ${PEER_TARGETS.postgresThroughput}× needs at most ${x2(dbosCpu / PEER_TARGETS.postgresThroughput)} ms.`,
+        ]
+      : []),
+    '',
+    '#### What would cut it (in `@oncue/postgres` and `@oncue/core`; not changed here)',
+    '',
+    `1. \`PostgresStore.apply\`: send \`SELECT apply_batch($1)\` on its own instead of inside \`inTransaction\` (BEGIN … COMMIT). One ` +
+      `statement is one transaction already, and the function is atomic; retry it on a deadlock as now. Saves 2 of 3 round trips per commit ` +
+      `(${x1(2 * writes)} per sequential workflow).`,
+    '2. `client.start`: do not `nudge` a run this process has just created with its own lease (`lease && result.created`): the worker ' +
+      'has adopted it and nothing can be waiting for it yet. Saves a `getRun` and a `getSignals` per workflow.',
+    '3. `handle.result()`: when the run is adopted by this process’s worker, wait on `whenFinished` first and read the store only if it ' +
+      'times out (the record comes with the news). Saves the other `getRun`.',
+    '4. Do not look for work on one’s own news: a notification carries the sending backend’s pid (`processId`), so skip those from the ' +
+      'store’s own connections (or leave out `pg_notify` for a run created with a lease); and when a run of this process ends, claim only ' +
+      `if the last claim filled every slot or a timer is due. Saves most of the ${x1(wakeups)} claims and next-wake queries of a ` +
+      'sequential workflow, and their CPU in PostgreSQL.',
+    '5. Reads that remain under load: gather them per turn of the event loop like the writes (`WHERE id = ANY($1)`), so they do not ' +
+      'queue for the pool’s connections.',
+    '',
+    `With 1–4 a sequential ${steps}-step workflow needs about ${x1(writes)} round trips, each one commit, instead of ${x1(roundTrips)}.`,
+  ]
+  return lines
+}

@@ -1,0 +1,5 @@
+export { makePool, type PoolOptions } from './db.ts'
+export * from './log/index.ts'
+export { postgres, PostgresStore, type PostgresStoreOptions } from './store/store.ts'
+export { STORE_MIGRATIONS } from './store/schema.ts'
+export { PostgresConsumerControls, PostgresDeadLetters, postgresConsumerControls, postgresDeadLetters } from './bus/tables.ts'

@@ -1,0 +1,2 @@
+export { PostgresLog, type PostgresLogOptions, postgresLog } from './transport.ts'
+export { LOG_MIGRATIONS } from './schema.ts'

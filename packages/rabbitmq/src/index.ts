@@ -1,0 +1,5 @@
+export { RabbitTransport, rabbitmqTransport } from './transport.ts'
+export type { RabbitTransportOptions } from './options.ts'
+export type { Notification, NotificationHandler } from './listener.ts'
+export { partitionOf } from './codec.ts'
+export { DEFAULT_RETRY_TIERS_MS } from './retry.ts'
