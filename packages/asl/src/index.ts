@@ -1,0 +1,7 @@
+export { type AslIssue, type AslRule, formatIssue, RULES } from './issues.ts'
+export { type QueryLanguage, type StateType } from './fields.ts'
+export { type ValidateOptions, type ValidationResult } from './machine.ts'
+export { type DefinitionFormat, parseDefinition } from './parse.ts'
+export type { State, StateMachine } from './types.ts'
+export { validateDefinition } from './validate.ts'
+export type { MachineType } from './checker.ts'
