@@ -65,6 +65,8 @@ export class Activation {
   /** Set once the activation has ended for good: even compensation stops. */
   closed = false
   draining = false
+  /** Set when the activation gave up with its lease still held (a write failed), so the worker releases it. */
+  dropped = false
   /** Step attempts executing right now (for `quiet`). */
   busy = 0
   #nextSeq = 0
@@ -367,6 +369,7 @@ export class Activation {
   /** Stops without writing: the lease is gone or the store failed; another worker replays. */
   abandon(reason: unknown) {
     if (this.closed) return
+    this.dropped = !(reason instanceof LeaseLost)
     this.#stop()
     if (!(reason instanceof LeaseLost)) console.error(`oncue: run ${this.id} abandoned:`, reason)
     this.#end()

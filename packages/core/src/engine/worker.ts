@@ -29,6 +29,8 @@ export class Worker {
   #wakeTimer: (() => void) | undefined
   #pollTimer: NodeJS.Timeout | undefined
   #heartbeat: (() => void) | undefined
+  /** Runs whose activation gave up with the lease still held here: released at the next beat. */
+  readonly #dropped = new Set<string>()
   #beatIdle = false
   #lastBlockCheck = 0
   #reserved = 0
@@ -143,9 +145,11 @@ export class Worker {
       this.#heartbeat?.()
       this.#beat()
     }
+    this.#dropped.delete(run.id)
     void act.execute().finally(() => {
       const wasFull = this.active.size + this.#reserved >= this.#settings.concurrency
       if (this.active.get(run.id) === act) this.active.delete(run.id)
+      if (act.dropped) this.#dropped.add(run.id)
       // Look for work again when a slot opened on a full worker, or when the run only suspended
       // (its wake time needs a timer). A run that finished on a worker with room changes nothing
       // a poll would find: new work announces itself (a poke, a notification, the poll timer).
@@ -177,14 +181,18 @@ export class Worker {
         }
         // A run this worker dropped (a write failed) is still leased to it, and renewing it would
         // keep it from every other worker while this one stays busy: give it back, due as it was.
-        // Not while a run created under an offered lease waits for adopt(): it is not active yet.
-        if (this.#reserved === 0)
-          for (const h of held.values())
-            if (!this.active.has(h.id))
-              void this.#host.committer
-                .submit({ type: 'update', runId: h.id, epoch: h.epoch, at: this.#host.clock.now(), release: true })
-                .then(() => this.poke())
-                .catch(() => {})
+        // Only runs it dropped: a run held but not active may also be one whose claim is still on
+        // its way back from the store (or created under an offered lease), about to be activated.
+        for (const h of held.values())
+          if (this.#dropped.has(h.id) && !this.active.has(h.id))
+            void this.#host.committer
+              .submit({ type: 'update', runId: h.id, epoch: h.epoch, at: this.#host.clock.now(), release: true })
+              .then(() => {
+                this.#dropped.delete(h.id)
+                this.poke()
+              })
+              .catch(() => {})
+        for (const id of this.#dropped) if (!held.has(id)) this.#dropped.delete(id)
       } catch (err) {
         console.error('oncue: lease renewal failed:', err)
       }
