@@ -27,3 +27,6 @@ export { applyInputPath, applyOutputPath, applyResultPath, readPath, type Scope 
 export { resolvePayload } from './interpreter/payload.ts'
 export { evaluateIntrinsic } from './interpreter/intrinsics.ts'
 export { matchesRule, timestamp } from './interpreter/choice-rules.ts'
+// Running state machines on the oncue engine.
+export { stateMachine, type StateMachineOptions, type StateMachineWorkflow } from './engine/state-machine.ts'
+export type { CommandBinding, HttpBinding, TaskBinding, TaskContext, TaskFn } from './engine/bindings.ts'

@@ -16,6 +16,7 @@ export type {
   WorkflowOptions,
 } from './engine/definitions.ts'
 export type { RetryOptions } from './engine/retry.ts'
+export { parseTaskToken, type TaskOutcome, taskSignal, taskToken } from './engine/task-token.ts'
 export type { HistoryEntry, RunInfo, RunSummary, StepInfo } from './engine/run-info.ts'
 export {
   deserializeError,

@@ -38,6 +38,8 @@ export interface Host {
   random(): number
   /** A v4 UUID. The same sequence on replay. */
   uuid(): string
+  /** A new task token for a `.waitForTaskToken` task; a UUID when the host has no tokens of its own. */
+  taskToken?(): string
   /**
    * Runs a task and resolves with its result. A failure rejects with a StatesError (its `error`
    * name is what Retry and Catch match: `States.Timeout`, `States.TaskFailed`, a handler's own …).

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { parseTaskToken, type TaskOutcome, taskSignal } from './task-token.ts'
 import { deserializeError, ErrorCode, OncueError } from '../errors.ts'
 import { canonicalJson, fromJson, toJson } from '../json.ts'
 import {
@@ -136,6 +137,28 @@ export class Client {
     })
     if (!result.ok) throw refused(result.reason, id, `signal "${name}"`)
     this.#host.nudge(id)
+  }
+
+  /** Completes the wait a task token stands for with its result (Step Functions' SendTaskSuccess). */
+  sendTaskSuccess(token: string, output: unknown): Promise<void> {
+    return this.#sendTask(token, { kind: 'success', output: output ?? null })
+  }
+
+  /** Fails the wait a task token stands for, with an error name its Retry and Catch can match. */
+  sendTaskFailure(token: string, failure: { error?: string; cause?: string } = {}): Promise<void> {
+    const outcome: TaskOutcome = { kind: 'failure', error: failure.error ?? 'States.TaskFailed' }
+    if (failure.cause !== undefined) outcome.cause = failure.cause
+    return this.#sendTask(token, outcome)
+  }
+
+  /** Tells the run the task behind the token is still being worked on (resets its heartbeat timeout). */
+  sendTaskHeartbeat(token: string): Promise<void> {
+    return this.#sendTask(token, { kind: 'heartbeat' })
+  }
+
+  async #sendTask(token: string, outcome: TaskOutcome): Promise<void> {
+    const { runId, id } = parseTaskToken(token)
+    await this.signal(runId, taskSignal(id), outcome, { sender: 'task-token' })
   }
 
   /** Cancels the run and its unfinished children; completed steps are compensated. */

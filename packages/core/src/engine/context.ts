@@ -253,6 +253,22 @@ export class WorkflowContextImpl implements WorkflowContext {
     return value
   }
 
+  record(entries: readonly { type: string; payload?: unknown }[]): void {
+    const act = this.#act
+    if (!Array.isArray(entries) || entries.some((e) => typeof e?.type !== 'string' || e.type === ''))
+      throw new OncueError(ErrorCode.InvalidArgument, 'ctx.record: expected an array of { type, payload? } with a non-empty type')
+    if (entries.length === 0) return
+    const req = act.request('record', entries[0]!.type)
+    if (!req) return
+    const { op, fresh } = req
+    // Nothing to hand back: delivered at once, like now(); a replay finds it done and writes nothing.
+    op.state = 'delivered'
+    if (!fresh) return
+    const history = entries.map((e) => act.event(e.type, e.payload))
+    act.setEntry(op, { ...op.entry, state: 'done' })
+    void act.write({ journal: [op.entry], history })
+  }
+
   random(): number {
     return this.#act.random.next()
   }

@@ -87,6 +87,12 @@ export interface WorkflowContext {
   child<I, O>(workflow: WorkflowDefinition<I, O> | string, input: I, options?: { id?: string }): Promise<O>
   /** The time, recorded on first execution and replayed after. */
   now(): number
+  /**
+   * Appends entries to the run's history, once: the operation is journaled, so a replay does not
+   * append them again. For a workflow's own account of its progress (a state machine's
+   * `PassStateEntered` …); the engine records its steps, timers and signals itself.
+   */
+  record(entries: readonly { type: string; payload?: unknown }[]): void
   /** A number in [0, 1) that replays identically. */
   random(): number
   /** A UUID that replays identically. */

@@ -17,5 +17,7 @@ export function describeOp(kind: OpKind, name: string): string {
       return `compensation "${name}"`
     case 'publish':
       return `publish "${name}"`
+    case 'record':
+      return `record "${name}"`
   }
 }

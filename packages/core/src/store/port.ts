@@ -257,7 +257,7 @@ export interface RunPatch {
   blockedReason?: string | null
 }
 
-export type OpKind = 'step' | 'sleep' | 'signal' | 'child' | 'now' | 'compensation' | 'publish'
+export type OpKind = 'step' | 'sleep' | 'signal' | 'child' | 'now' | 'compensation' | 'publish' | 'record'
 
 /** One durable operation of a run, keyed by its position in the workflow code. */
 export interface JournalEntry {

@@ -22,7 +22,7 @@ export function parseResource(resource: string): Pick<TaskRequest, 'resource' | 
 export async function runTask(visit: StateVisit): Promise<Outcome> {
   const { run, state } = visit
   const { resource, pattern } = parseResource(String(state.Resource))
-  const token = pattern === 'waitForTaskToken' ? run.host.uuid() : undefined
+  const token = pattern === 'waitForTaskToken' ? (run.host.taskToken?.() ?? run.host.uuid()) : undefined
   const extra = token === undefined ? {} : { taskToken: token }
   const jsonata = visit.language === 'JSONata'
   const effective = jsonata ? undefined : effectiveInput(visit)
