@@ -11,7 +11,12 @@ import { asStatesError } from './states/failure.ts'
 import { runState } from './states/run-state.ts'
 import { ExecutionTimedOut, Recorder, type Frame, type Run, type StateMock } from './states/run.ts'
 
-export async function execute(machine: StateMachine, input: unknown, host: Host, identity: ExecutionIdentity): Promise<ExecutionResult> {
+export async function execute(
+  machine: StateMachine,
+  input: unknown,
+  host: Host,
+  identity: ExecutionIdentity = defaultIdentity(host),
+): Promise<ExecutionResult> {
   const run = newRun(machine, input, host, identity)
   const started: Record<string, unknown> = { input }
   if (identity.roleArn !== undefined) started.roleArn = identity.roleArn
@@ -109,4 +114,10 @@ export function findState(block: { States: Record<string, State> }, name: string
     }
   }
   return undefined
+}
+
+/** For an execution in memory with no name of its own: a fresh id, started now. */
+function defaultIdentity(host: Host): ExecutionIdentity {
+  const id = host.uuid()
+  return { id, name: id, startTime: new Date(host.now()).toISOString(), stateMachineId: 'stateMachine', stateMachineName: 'stateMachine' }
 }
