@@ -6,7 +6,11 @@ import type { ExecutionIdentity } from './host.ts'
 
 export interface StateContext {
   name: string
-  enteredTime: string
+  /**
+   * When the state was entered, read on first use: on the engine each reading of the clock is a
+   * journaled operation, and most states never look at `$$.State.EnteredTime`.
+   */
+  enteredTime: () => string
   /** Only states that can retry (Task, Parallel, Map) show `$$.State.RetryCount`. */
   retryCount?: number
   /** `$$.Task.Token` of a waitForTaskToken task. */
@@ -26,7 +30,12 @@ export function contextObject(identity: ExecutionIdentity, executionInput: unkno
       RedriveCount: 0,
     },
     StateMachine: { Id: identity.stateMachineId, Name: identity.stateMachineName },
-    State: { Name: state.name, EnteredTime: state.enteredTime },
+    State: {
+      Name: state.name,
+      get EnteredTime() {
+        return state.enteredTime()
+      },
+    },
   }
   if (state.retryCount !== undefined) (context.State as Record<string, unknown>).RetryCount = state.retryCount
   if (state.taskToken !== undefined) context.Task = { Token: state.taskToken }

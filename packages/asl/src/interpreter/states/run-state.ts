@@ -36,6 +36,7 @@ export function languageOf(run: Run, state: State): 'JSONPath' | 'JSONata' {
 
 export async function runState(run: Run, frame: Frame, name: string, state: State, input: unknown): Promise<Outcome> {
   const type = state.Type
+  let entered: string | undefined
   const visit: StateVisit = {
     run,
     frame,
@@ -44,7 +45,7 @@ export async function runState(run: Run, frame: Frame, name: string, state: Stat
     input,
     language: languageOf(run, state),
     enteredEventId: emit({ run, frame }, `${type}StateEntered`, name, { name, input }),
-    enteredTime: new Date(run.host.now()).toISOString(),
+    enteredTime: () => (entered ??= new Date(run.host.now()).toISOString()),
     retryCount: 0,
   }
   const retries = new Map<number, number>()

@@ -84,7 +84,8 @@ export interface StateVisit {
   input: unknown
   language: 'JSONPath' | 'JSONata'
   enteredEventId: number
-  enteredTime: string
+  /** When the state was entered, read from the host's clock on first use. */
+  enteredTime: () => string
   retryCount: number
 }
 
