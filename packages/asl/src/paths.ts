@@ -4,6 +4,13 @@
  * select more than one node), and intrinsic functions (`States.Format('{}', $.name)`). Only the
  * syntax: what a path selects is the interpreter's business.
  */
+import {
+  type IntrinsicCall,
+  type IntrinsicExpression,
+  IntrinsicSyntaxError,
+  looksLikeIntrinsic,
+  parseIntrinsic,
+} from './intrinsic-syntax.ts'
 
 /** What a string must be: any Path, or a Reference Path on the input (ResultPath). */
 export type PathKind = 'path' | 'reference'
@@ -102,9 +109,6 @@ function balanced(text: string): boolean {
   return depth === 0 && quote === undefined
 }
 
-/** An argument of an intrinsic function, as the parser sees it. */
-type Argument = { kind: 'string' } | { kind: 'number' } | { kind: 'boolean' } | { kind: 'null' } | { kind: 'path' } | { kind: 'call' }
-
 /** The intrinsic functions and their arities; `numeric` lists the arguments that must be numbers. */
 const INTRINSICS: Record<string, { min: number; max: number; numeric?: number[] }> = {
   'States.Format': { min: 1, max: Infinity },
@@ -127,120 +131,58 @@ const INTRINSICS: Record<string, { min: number; max: number; numeric?: number[] 
   'States.UUID': { min: 0, max: 0 },
 }
 
-export function looksLikeIntrinsic(text: string): boolean {
-  return /^\s*States\.[A-Za-z0-9]+\s*\(/.test(text)
-}
+/** Re-exported for interpreter/payload.ts, which decides between a path and a call with it. */
+export { looksLikeIntrinsic }
 
 /** Why `text` is not a well-formed intrinsic function call, or undefined when it is one. */
 export function intrinsicProblem(text: string): string | undefined {
-  const parser = new IntrinsicParser(text)
   try {
-    parser.call()
-    parser.skipSpace()
-    if (!parser.done()) return `unexpected ${JSON.stringify(text.slice(parser.pos, parser.pos + 10))} after the call at ${parser.pos}`
-    return undefined
+    return callProblem(parseIntrinsic(text))
   } catch (error) {
-    return (error as Error).message
+    if (error instanceof IntrinsicSyntaxError) return error.message
+    throw error
   }
 }
 
-class IntrinsicParser {
-  pos = 0
-  constructor(private readonly text: string) {}
-
-  done(): boolean {
-    return this.pos >= this.text.length
+/** The first problem of a parsed call, its arguments checked depth first, left to right. */
+function callProblem(call: IntrinsicCall): string | undefined {
+  const { call: name, args } = call
+  const spec = INTRINSICS[name]
+  if (!spec) return `unknown intrinsic function ${name}`
+  for (const arg of args) {
+    const problem = 'call' in arg ? callProblem(arg) : 'path' in arg ? argumentPathProblem(arg.path) : undefined
+    if (problem) return problem
   }
-
-  skipSpace(): void {
-    while (/\s/.test(this.text[this.pos] ?? '')) this.pos++
+  if (args.length < spec.min || args.length > spec.max) {
+    const want = spec.min === spec.max ? `${spec.min}` : spec.max === Infinity ? `at least ${spec.min}` : `${spec.min} to ${spec.max}`
+    return `${name} takes ${want} argument${spec.max === 1 ? '' : 's'}, got ${args.length}`
   }
-
-  call(): Argument {
-    this.skipSpace()
-    const name = /^States\.[A-Za-z0-9]+/.exec(this.text.slice(this.pos))?.[0]
-    if (!name) throw new Error(`expected States.<Function>( at ${this.pos}`)
-    const spec = INTRINSICS[name]
-    if (!spec) throw new Error(`unknown intrinsic function ${name}`)
-    this.pos += name.length
-    this.skipSpace()
-    if (this.text[this.pos] !== '(') throw new Error(`expected ( after ${name}`)
-    this.pos++
-    const args: Argument[] = []
-    this.skipSpace()
-    if (this.text[this.pos] === ')') this.pos++
-    else {
-      for (;;) {
-        args.push(this.argument())
-        this.skipSpace()
-        const c = this.text[this.pos]
-        this.pos++
-        if (c === ')') break
-        if (c !== ',') throw new Error(`expected , or ) in ${name}(…) at ${this.pos - 1}`)
-      }
+  for (const index of spec.numeric ?? []) {
+    const arg = args[index]
+    const kind = arg && kindOf(arg)
+    if (kind && kind !== 'number' && kind !== 'path' && kind !== 'call') {
+      return `argument ${index + 1} of ${name} must be a number or a path, got a ${kind}`
     }
-    if (args.length < spec.min || args.length > spec.max) {
-      const want = spec.min === spec.max ? `${spec.min}` : spec.max === Infinity ? `at least ${spec.min}` : `${spec.min} to ${spec.max}`
-      throw new Error(`${name} takes ${want} argument${spec.max === 1 ? '' : 's'}, got ${args.length}`)
-    }
-    for (const index of spec.numeric ?? []) {
-      const arg = args[index]
-      if (arg && arg.kind !== 'number' && arg.kind !== 'path' && arg.kind !== 'call') {
-        throw new Error(`argument ${index + 1} of ${name} must be a number or a path, got a ${arg.kind}`)
-      }
-    }
-    if (name === 'States.Format' && args[0]?.kind !== 'string' && args[0]?.kind !== 'path') {
-      throw new Error('the first argument of States.Format must be a string or a path')
-    }
-    return { kind: 'call' }
   }
-
-  argument(): Argument {
-    this.skipSpace()
-    const rest = this.text.slice(this.pos)
-    const c = rest[0]
-    if (c === "'") return this.string()
-    if (c === '$') return this.path()
-    if (rest.startsWith('States.')) return this.call()
-    const literal = /^(-?\d+(\.\d+)?([eE][+-]?\d+)?|true|false|null)(?![A-Za-z0-9_])/.exec(rest)?.[0]
-    if (!literal) throw new Error(`expected a string, number, boolean, null, path or call at ${this.pos}`)
-    this.pos += literal.length
-    if (literal === 'null') return { kind: 'null' }
-    return literal === 'true' || literal === 'false' ? { kind: 'boolean' } : { kind: 'number' }
+  const first = args[0] && kindOf(args[0])
+  if (name === 'States.Format' && first !== 'string' && first !== 'path') {
+    return 'the first argument of States.Format must be a string or a path'
   }
+  return undefined
+}
 
-  string(): Argument {
-    for (let i = this.pos + 1; i < this.text.length; i++) {
-      if (this.text[i] === '\\') i++
-      else if (this.text[i] === "'") {
-        this.pos = i + 1
-        return { kind: 'string' }
-      }
-    }
-    throw new Error(`unclosed string literal at ${this.pos}`)
-  }
+function argumentPathProblem(path: string): string | undefined {
+  const problem = pathProblem(path, 'path')
+  return problem && `argument ${JSON.stringify(path)} is not a valid path: ${problem}`
+}
 
-  path(): Argument {
-    const start = this.pos
-    let depth = 0
-    let quote: string | undefined
-    for (; this.pos < this.text.length; this.pos++) {
-      const c = this.text[this.pos]
-      if (quote) {
-        if (c === '\\') this.pos++
-        else if (c === quote) quote = undefined
-      } else if (c === "'" || c === '"') quote = c
-      else if (c === '[' || c === '(') depth++
-      else if (c === ']' || c === ')') {
-        if (depth === 0) break
-        depth--
-      } else if (depth === 0 && (c === ',' || /\s/.test(c ?? ''))) break
-    }
-    const path = this.text.slice(start, this.pos)
-    const problem = pathProblem(path, 'path')
-    if (problem) throw new Error(`argument ${JSON.stringify(path)} is not a valid path: ${problem}`)
-    return { kind: 'path' }
-  }
+/** What an argument is, in the words of the messages above. */
+function kindOf(arg: IntrinsicExpression): 'string' | 'number' | 'boolean' | 'null' | 'path' | 'call' {
+  if ('call' in arg) return 'call'
+  if ('path' in arg) return 'path'
+  const { literal } = arg
+  if (literal === null) return 'null'
+  return typeof literal === 'string' ? 'string' : typeof literal === 'number' ? 'number' : 'boolean'
 }
 
 /** Why `text` is neither a Path nor an intrinsic call (the value of a `.$` field), or undefined. */

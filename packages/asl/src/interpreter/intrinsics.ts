@@ -1,111 +1,29 @@
 /**
- * The intrinsic functions of JSONPath mode (`States.Format('{}', $.name)` …): a small parser for
- * the call syntax and one evaluator per function. Behaviour follows what AWS returns, including its
- * Java heritage: numbers are rounded half up, StringSplit splits on any of the delimiter's
- * characters and drops empty pieces, Format prints objects as `{key=value}`.
+ * The intrinsic functions of JSONPath mode (`States.Format('{}', $.name)` …): one evaluator per
+ * function, run over the tree that ../intrinsic-syntax.ts parses. Behaviour follows what AWS
+ * returns, including its Java heritage: numbers are rounded half up, StringSplit splits on any of
+ * the delimiter's characters and drops empty pieces, Format prints objects as `{key=value}`.
  */
 import { createHash } from 'node:crypto'
 import { isObject, json, lookupPath, type Scope } from './jsonpath.ts'
+import { type IntrinsicCall, type IntrinsicExpression, IntrinsicSyntaxError, parseIntrinsic } from '../intrinsic-syntax.ts'
 import { StatesError } from './states-error.ts'
-
-type Expression = { call: string; args: Expression[] } | { literal: unknown; raw?: string } | { path: string }
-
-class Parser {
-  private pos = 0
-  constructor(private readonly text: string) {}
-
-  parse(): Expression {
-    const call = this.call()
-    this.space()
-    if (this.pos < this.text.length) this.fail(`unexpected text after the call at ${this.pos}`)
-    return call
-  }
-
-  private fail(message: string): never {
-    throw new StatesError('States.IntrinsicFailure', `Invalid intrinsic function ${this.text}: ${message}`)
-  }
-
-  private space(): void {
-    while (/\s/.test(this.text[this.pos] ?? '')) this.pos++
-  }
-
-  private call(): Expression {
-    this.space()
-    const name = /^States\.[A-Za-z0-9]+/.exec(this.text.slice(this.pos))?.[0]
-    if (!name) return this.fail(`expected States.<Function>( at ${this.pos}`)
-    this.pos += name.length
-    this.space()
-    if (this.text[this.pos++] !== '(') this.fail(`expected ( after ${name}`)
-    const args: Expression[] = []
-    this.space()
-    if (this.text[this.pos] === ')') this.pos++
-    else {
-      for (;;) {
-        args.push(this.argument())
-        this.space()
-        const c = this.text[this.pos++]
-        if (c === ')') break
-        if (c !== ',') this.fail(`expected , or ) at ${this.pos - 1}`)
-      }
-    }
-    return { call: name, args }
-  }
-
-  private argument(): Expression {
-    this.space()
-    const rest = this.text.slice(this.pos)
-    if (rest.startsWith("'")) return this.string()
-    if (rest.startsWith('$')) return this.path()
-    if (rest.startsWith('States.')) return this.call()
-    const literal = /^(-?\d+(\.\d+)?([eE][+-]?\d+)?|true|false|null)(?![A-Za-z0-9_])/.exec(rest)?.[0]
-    if (!literal) return this.fail(`expected an argument at ${this.pos}`)
-    this.pos += literal.length
-    return { literal: JSON.parse(literal) }
-  }
-
-  /** A quoted literal. `raw` keeps its escapes, which States.Format needs to tell `\{` from `{`. */
-  private string(): Expression {
-    for (let i = this.pos + 1; i < this.text.length; i++) {
-      if (this.text[i] === '\\') i++
-      else if (this.text[i] === "'") {
-        const raw = this.text.slice(this.pos + 1, i)
-        this.pos = i + 1
-        return { literal: unescape(raw), raw }
-      }
-    }
-    return this.fail(`unclosed string at ${this.pos}`)
-  }
-
-  /** A path runs to the next top-level `,` or `)` (brackets and quotes may contain either). */
-  private path(): Expression {
-    const start = this.pos
-    let depth = 0
-    let quote: string | undefined
-    for (; this.pos < this.text.length; this.pos++) {
-      const c = this.text[this.pos]
-      if (quote) {
-        if (c === '\\') this.pos++
-        else if (c === quote) quote = undefined
-      } else if (c === "'" || c === '"') quote = c
-      else if (c === '[' || c === '(') depth++
-      else if ((c === ']' || c === ')') && depth > 0) depth--
-      else if (depth === 0 && (c === ',' || c === ')' || /\s/.test(c ?? ''))) break
-    }
-    return { path: this.text.slice(start, this.pos) }
-  }
-}
-
-/** The escapes of intrinsic string literals are `\'`, `\{`, `\}` and `\\`; any other backslash stays. */
-function unescape(raw: string): string {
-  return raw.replace(/\\(['{}\\])/g, '$1')
-}
 
 /** Evaluates one intrinsic call, e.g. `States.Format('Hello {}', $.name)`. */
 export function evaluateIntrinsic(expression: string, scope: Scope): unknown {
-  return evaluate(new Parser(expression).parse(), scope)
+  return evaluate(parse(expression), scope)
 }
 
-function evaluate(expression: Expression, scope: Scope): unknown {
+function parse(expression: string): IntrinsicCall {
+  try {
+    return parseIntrinsic(expression)
+  } catch (error) {
+    if (!(error instanceof IntrinsicSyntaxError)) throw error
+    throw new StatesError('States.IntrinsicFailure', `Invalid intrinsic function ${expression}: ${error.message}`)
+  }
+}
+
+function evaluate(expression: IntrinsicExpression, scope: Scope): unknown {
   if ('literal' in expression) return expression.literal
   if ('path' in expression) {
     const found = lookupPath(expression.path, scope)
@@ -129,7 +47,7 @@ function evaluate(expression: Expression, scope: Scope): unknown {
 interface Call {
   name: string
   scope: Scope
-  expression: Extract<Expression, { call: string }>
+  expression: IntrinsicCall
 }
 
 interface IntrinsicFunction {
