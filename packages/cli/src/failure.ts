@@ -19,6 +19,7 @@ const BAD_INPUT = new Set<string>([
   CliCode.DbNotFound,
   CliCode.UnknownConsumer,
   CliCode.InvalidDefinition,
+  'UNBOUND_RESOURCE',
   ErrorCode.DeadLetterNotFound,
   ErrorCode.InvalidArgument,
   ErrorCode.InvalidDuration,

@@ -1,13 +1,20 @@
-import { readFileSync, writeFileSync } from 'node:fs'
-import { type AslIssue, formatIssue, parseDefinition, type StateMachine, toDot, toMermaid, toSvg, validateDefinition } from '@oncue/asl'
+import { writeFileSync } from 'node:fs'
+import { toDot, toMermaid, toSvg, validateDefinition } from '@oncue/asl'
 import { type Command, Option } from 'commander'
 import { badInput, CliCode } from '../failure.ts'
+import { formatIssues, invalidDefinition, loadMachine, readDefinition } from './sm-definition.ts'
+import { smHistoryCommand } from './sm-history.ts'
+import { smRunCommand } from './sm-run.ts'
+import { smTaskCommand } from './sm-task.ts'
 
-/** `oncue sm …`: Amazon States Language state machines. One function per subcommand below. */
+/** `oncue sm …`: Amazon States Language state machines. One function per subcommand (run, history and task in sm-*.ts). */
 export function smCommand(program: Command): void {
   const sm = program.command('sm').description('Amazon States Language state machines (JSON or YAML)')
   validateCommand(sm)
   graphCommand(sm)
+  smRunCommand(sm)
+  smHistoryCommand(sm)
+  smTaskCommand(sm)
 }
 
 function validateCommand(sm: Command): void {
@@ -39,37 +46,6 @@ function graphCommand(sm: Command): void {
       if (options.out === undefined) process.stdout.write(drawing)
       else writeOut(options.out, drawing)
     })
-}
-
-/**
- * Reads and validates a definition for the commands that use it. The problems of an invalid one
- * are listed as `sm validate` lists them, but on stderr: stdout is for the command's own output.
- */
-function loadMachine(file: string): StateMachine {
-  const result = validateDefinition(readDefinition(file))
-  if (result.ok) return result.machine
-  process.stderr.write(formatIssues(file, result.errors))
-  throw invalidDefinition(file, result.errors)
-}
-
-function readDefinition(file: string): unknown {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    throw badInput(`cannot read ${file}: ${(err as Error).message}`, CliCode.Usage)
-  }
-  const format = /\.ya?ml$/i.test(file) ? 'yaml' : /\.json$/i.test(file) ? 'json' : undefined
-  return parseDefinition(text, format)
-}
-
-function formatIssues(file: string, errors: AslIssue[]): string {
-  return `${errors.map((e) => `${file}${formatIssue(e).startsWith('/') ? '#' : ''}${formatIssue(e)}`).join('\n')}\n`
-}
-
-// An invalid definition is the caller's to fix: exit status 2, like any bad input.
-function invalidDefinition(file: string, errors: AslIssue[]): Error {
-  return badInput(`${file}: ${errors.length} problem${errors.length === 1 ? '' : 's'}`, CliCode.InvalidDefinition)
 }
 
 function writeOut(file: string, text: string): void {
