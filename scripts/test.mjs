@@ -27,7 +27,18 @@ const run = (list, concurrency) =>
     ? 0
     : (spawnSync(
         process.execPath,
-        ['--conditions=source', '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...list.sort()],
+        // A test that hangs fails after 5 minutes, and a file whose tests are over exits even if a
+        // failed test left a server or timer open: CI reports the failure instead of waiting.
+        [
+          '--conditions=source',
+          '--import',
+          'tsx',
+          '--test',
+          `--test-concurrency=${concurrency}`,
+          '--test-timeout=300000',
+          '--test-force-exit',
+          ...list.sort(),
+        ],
         {
           stdio: 'inherit',
         },
