@@ -1,9 +1,8 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { ASL_SECTION_HEADING, renderAslMarkdown } from './asl/report.ts'
 import { type AslBenchOptions, runAslBenchmark } from './asl/run.ts'
-import { commandLine, positiveInt } from './cli.ts'
-import { machine, replaceSection } from './report.ts'
+import { commandLine, positiveInt, publishSection, runMain } from './cli.ts'
+import { machine } from './report.ts'
 
 const usage = `usage: npm run bench:asl -- [options]
   --rounds R          rounds, the order reversed every other round (default 3)
@@ -55,15 +54,7 @@ async function main() {
     )
   }
   const markdown = renderAslMarkdown(rounds, options, m, command)
-  if (!values.json) console.log(markdown)
-  if (values.out) {
-    const existing = existsSync(values.out) ? readFileSync(values.out, 'utf8') : ''
-    writeFileSync(values.out, replaceSection(existing, ASL_SECTION_HEADING, markdown))
-    console.error(`wrote ${values.out}`)
-  }
+  publishSection(ASL_SECTION_HEADING, markdown, { out: values.out, print: !values.json })
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err)
-  process.exitCode = 1
-})
+runMain(main)

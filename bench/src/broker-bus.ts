@@ -1,11 +1,10 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { SERVER_URLS } from '@oncue/conformance'
-import { commandLine, positiveInt } from './cli.ts'
+import { commandLine, positiveInt, publishSection, runMain } from './cli.ts'
 import type { Broker } from './broker-bus/pipeline.ts'
 import { BROKER_BUS_SECTION_HEADING, brokerBusTargets, renderBrokerBusMarkdown } from './broker-bus/report.ts'
 import { type BrokerBusOptions, runBrokerBus } from './broker-bus/run.ts'
-import { machine, replaceSection } from './report.ts'
+import { machine } from './report.ts'
 
 export const BROKER_BUS_DEFAULTS = {
   brokers: ['rabbitmq', 'nats'] as Broker[],
@@ -108,15 +107,7 @@ async function main() {
     )
   }
   const markdown = renderBrokerBusMarkdown(rounds, options, m, command)
-  if (!values.json) console.log(markdown)
-  if (values.out) {
-    const existing = existsSync(values.out) ? readFileSync(values.out, 'utf8') : ''
-    writeFileSync(values.out, replaceSection(existing, BROKER_BUS_SECTION_HEADING, markdown))
-    console.error(`wrote ${values.out}`)
-  }
+  publishSection(BROKER_BUS_SECTION_HEADING, markdown, { out: values.out, print: !values.json })
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err)
-  process.exitCode = 1
-})
+runMain(main)

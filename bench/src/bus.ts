@@ -1,10 +1,9 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { commandLine, positiveInt } from './cli.ts'
+import { commandLine, positiveInt, publishSection, runMain } from './cli.ts'
 import { BUS_SECTION_HEADING, busTargets, renderBusMarkdown } from './bus-report.ts'
 import { type BusBenchOptions, runBusBenchmark } from './bus-run.ts'
 import { DEFAULT_TUNING } from './bus-sqlite.ts'
-import { machine, replaceSection } from './report.ts'
+import { machine } from './report.ts'
 
 export const BUS_DEFAULTS = {
   events: 5_000,
@@ -91,15 +90,7 @@ async function main() {
     )
   }
   const markdown = renderBusMarkdown(rounds, options, m, command)
-  if (!values.json) console.log(markdown)
-  if (values.out) {
-    const existing = existsSync(values.out) ? readFileSync(values.out, 'utf8') : ''
-    writeFileSync(values.out, replaceSection(existing, BUS_SECTION_HEADING, markdown))
-    console.error(`wrote ${values.out}`)
-  }
+  publishSection(BUS_SECTION_HEADING, markdown, { out: values.out, print: !values.json })
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err)
-  process.exitCode = 1
-})
+runMain(main)

@@ -1,4 +1,6 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { relative } from 'node:path'
+import { replaceSection } from './report.ts'
 
 /** A `--name` option that must be a positive integer; `fallback` when absent. */
 export function positiveInt(name: string, value: string | undefined, fallback: number): number {
@@ -16,4 +18,25 @@ export function commandLine(npmScript: string, fallbackScript: string, args: rea
   const script = relative(process.cwd(), process.argv[1] ?? fallbackScript)
   if (process.env.npm_lifecycle_event === npmScript) return [`npm run ${npmScript}`, ...(args.length ? ['--', ...args] : [])].join(' ')
   return ['node', ...process.execArgv, script, ...args].join(' ')
+}
+
+/**
+ * Prints a run's markdown (unless the run printed JSON instead) and, with `--out`, writes it into
+ * that document as the section under `heading`, leaving the other sections as they are.
+ */
+export function publishSection(heading: string, markdown: string, options: { out?: string | undefined; print: boolean }) {
+  if (options.print) console.log(markdown)
+  if (options.out) {
+    const existing = existsSync(options.out) ? readFileSync(options.out, 'utf8') : ''
+    writeFileSync(options.out, replaceSection(existing, heading, markdown))
+    console.error(`wrote ${options.out}`)
+  }
+}
+
+/** Runs a benchmark's main: a failure is one line on stderr and exit status 1. */
+export function runMain(main: () => Promise<void>) {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : err)
+    process.exitCode = 1
+  })
 }

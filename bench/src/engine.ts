@@ -1,8 +1,7 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { commandLine, positiveInt } from './cli.ts'
+import { commandLine, positiveInt, publishSection, runMain } from './cli.ts'
 import type { Synchronous } from './raw-sqlite.ts'
-import { machine, renderMarkdown, replaceSection, SECTION_HEADING, targets } from './report.ts'
+import { machine, renderMarkdown, SECTION_HEADING, targets } from './report.ts'
 import { type BenchOptions, runBenchmark } from './run.ts'
 
 const usage = `usage: npm run bench -- [options]
@@ -65,15 +64,7 @@ async function main() {
     )
   }
   const markdown = renderMarkdown(results, options, m, command)
-  if (!values.json) console.log(markdown)
-  if (values.out) {
-    const existing = existsSync(values.out) ? readFileSync(values.out, 'utf8') : ''
-    writeFileSync(values.out, replaceSection(existing, SECTION_HEADING, markdown))
-    console.error(`wrote ${values.out}`)
-  }
+  publishSection(SECTION_HEADING, markdown, { out: values.out, print: !values.json })
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err)
-  process.exitCode = 1
-})
+runMain(main)

@@ -1,7 +1,6 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { commandLine as sharedCommandLine, positiveInt } from './cli.ts'
-import { replaceSection } from './report.ts'
+import { commandLine as sharedCommandLine, positiveInt, publishSection, runMain } from './cli.ts'
 import { makePool } from '@oncue/postgres'
 import { PG_ADMIN_URL, waitForPostgres } from './peers/proc.ts'
 import { PEERS_SECTION_HEADING, type PeersMachine, peersMachine, peerTargets, renderPeersMarkdown } from './peers/report.ts'
@@ -89,7 +88,7 @@ async function main() {
       warmup: (c) => saved.options.warmup[c] ?? 0,
     }
     const markdown = renderPeersMarkdown(saved.results, options, saved.machine, saved.command, [], new Date(saved.date))
-    output(markdown, values.out, values.json ? undefined : markdown)
+    publishSection(PEERS_SECTION_HEADING, markdown, { out: values.out, print: !values.json })
     return
   }
   const workflows = values.workflows === undefined ? undefined : positiveInt('workflows', values.workflows, 0)
@@ -140,7 +139,7 @@ async function main() {
     if (values.save) writeFileSync(values.save, `${json}\n`)
   }
   const markdown = renderPeersMarkdown(results, options, m, command, [], date)
-  output(markdown, values.out, values.json ? undefined : markdown)
+  publishSection(PEERS_SECTION_HEADING, markdown, { out: values.out, print: !values.json })
 }
 
 /** What `--json` prints, read back by `--from`. */
@@ -155,16 +154,4 @@ interface SavedRun {
   results: PeersResults
 }
 
-function output(markdown: string, out: string | undefined, print: string | undefined) {
-  if (print !== undefined) console.log(print)
-  if (out) {
-    const existing = existsSync(out) ? readFileSync(out, 'utf8') : ''
-    writeFileSync(out, replaceSection(existing, PEERS_SECTION_HEADING, markdown))
-    console.error(`wrote ${out}`)
-  }
-}
-
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err)
-  process.exitCode = 1
-})
+runMain(main)
