@@ -48,64 +48,30 @@ export function renderAslMarkdown(rounds: readonly AslRound[], o: AslBenchOption
   const chainT = chainTransitions()
   const mapT = mapTransitions(o.items)
   const durable = (pick: (r: AslRound) => DurableResult) => rounds.map(pick)
-  const durableRows = (label: string, pick: (r: AslRound) => DurableResult) => [
-    row(
-      `${label}: executions/s`,
-      durable(pick).map((x) => x.executionsPerSec),
-      int,
-    ),
-    row(
-      `${label}: **transitions/s**`,
-      durable(pick).map((x) => x.transitionsPerSec),
-      int,
-    ),
-    row(
-      `${label}: p50 start→result (ms)`,
-      durable(pick).map((x) => x.p50Ms),
-      ms,
-    ),
-    row(
-      `${label}: p99 start→result (ms)`,
-      durable(pick).map((x) => x.p99Ms),
-      ms,
-    ),
-    row(
-      `${label}: store commits per execution`,
-      durable(pick).map((x) => x.commitsPerExecution),
-      x2,
-    ),
-    row(
-      `${label}: CPU of the process (cores busy)`,
-      durable(pick).map((x) => x.cpu),
-      x2,
-    ),
-  ]
-  const mapRows = o.mapConcurrency.flatMap((mc, i) => {
-    const label = `Map of ${int(o.items)} items, MaxConcurrency ${mc}, on SQLite`
-    const pick = (r: AslRound) => r.map[i]!
-    return [
-      row(
-        `${label}: duration of one execution (ms, median)`,
-        durable(pick).map((x) => x.p50Ms),
-        ms,
-      ),
-      row(
-        `${label}: **transitions/s**`,
-        durable(pick).map((x) => x.transitionsPerSec),
-        int,
-      ),
-      row(
-        `${label}: store commits per execution`,
-        durable(pick).map((x) => x.commitsPerExecution),
-        x2,
-      ),
-      row(
-        `${label}: CPU of the process (cores busy)`,
-        durable(pick).map((x) => x.cpu),
-        x2,
-      ),
-    ]
-  })
+  /** One table row per measure of a durable run, over the rounds. */
+  type Measure = [suffix: string, value: (x: DurableResult) => number, format: (n: number) => string]
+  const rows = (label: string, pick: (r: AslRound) => DurableResult, measures: Measure[]) =>
+    measures.map(([suffix, value, format]) => row(`${label}: ${suffix}`, durable(pick).map(value), format))
+  const transitions: Measure = ['**transitions/s**', (x) => x.transitionsPerSec, int]
+  const commits: Measure = ['store commits per execution', (x) => x.commitsPerExecution, x2]
+  const cpu: Measure = ['CPU of the process (cores busy)', (x) => x.cpu, x2]
+  const durableRows = (label: string, pick: (r: AslRound) => DurableResult) =>
+    rows(label, pick, [
+      ['executions/s', (x) => x.executionsPerSec, int],
+      transitions,
+      ['p50 start→result (ms)', (x) => x.p50Ms, ms],
+      ['p99 start→result (ms)', (x) => x.p99Ms, ms],
+      commits,
+      cpu,
+    ])
+  const mapRows = o.mapConcurrency.flatMap((mc, i) =>
+    rows(`Map of ${int(o.items)} items, MaxConcurrency ${mc}, on SQLite`, (r) => r.map[i]!, [
+      ['duration of one execution (ms, median)', (x) => x.p50Ms, ms],
+      transitions,
+      commits,
+      cpu,
+    ]),
+  )
   const checks: [string, number, RunCheck][] = [
     [`20 states (c=1)`, chainT, last.sequential.check],
     [`20 states (c=${c})`, chainT, last.concurrent.check],
