@@ -308,7 +308,7 @@ function findings(results: PeersResults, machine: PeersMachine, runs: readonly M
   const calls = (m: Measurement, re: RegExp) => sum(m.profile!.statements.filter((s) => re.test(s.statement)).map((s) => s.calls))
   const ms1 = (m: Measurement, re: RegExp) => sum(m.profile!.statements.filter((s) => re.test(s.statement)).map((s) => s.ms))
   const steps = seq.steps
-  const writes = calls(seq, /^BEGIN/)
+  const applies = calls(seq, /^SELECT apply_batch/)
   const roundTrips = calls(seq, /./)
   const wakeups = calls(seq, /^claim|wake_at/)
   const reads = calls(seq, /^SELECT \* FROM (runs|signals) WHERE/)
@@ -322,22 +322,22 @@ function findings(results: PeersResults, machine: PeersMachine, runs: readonly M
   const oncueCpu = median('oncue-postgres', top.concurrency, cpuTotalMs)
   const oncueP50 = median('oncue-postgres', seq.concurrency, (m) => m.p50Ms)
   const dbosP50 = median('dbos', seq.concurrency, (m) => m.p50Ms)
+  const applyMs = applies > 0 ? ms1(seq, /^SELECT apply_batch/) / applies : 0
   const lines = [
     '#### What the profile shows',
     '',
     `- Sequentially (c=${seq.concurrency}) a ${steps}-step workflow makes ${x1(roundTrips)} round trips to PostgreSQL, ` +
-      `${x1(ms1(seq, /./))} ms of them per workflow: ${x1(writes)} write transactions of three statements each ` +
-      `(\`BEGIN\`, \`SELECT apply_batch($1)\`, \`COMMIT\`: ${x1(3 * writes)} round trips; \`COMMIT\` alone ${x1(ms1(seq, /^COMMIT/))} ms), ` +
-      `${x1(wakeups)} claims and next-wake queries (the worker looking for work about twice per workflow although it has the run already: ` +
-      `poked by the store’s own NOTIFY that \`apply_batch\` sends after a create, heard on its own LISTEN connection, and by the nudge after ` +
-      `\`client.start\`, then again when the run ends and its slot frees), and ${x1(reads)} point reads (\`SELECT * FROM runs WHERE id\` from the ` +
-      `nudge that \`client.start\` sends the worker and from the first look of \`handle.result()\`; \`SELECT * FROM signals\` from that nudge).` +
+      `${x1(ms1(seq, /./))} ms of them per workflow: ${x1(applies)} write batches (\`SELECT apply_batch($1)\`, each its own ` +
+      `transaction, ${ms(applyMs)} ms each from sending to the answer), ${x1(wakeups)} claims and next-wake queries, and ` +
+      `${x1(reads)} point reads. A step's result must be durable before the next step starts, so the writes are on the critical path ` +
+      `one after another: the run's creation, each step's result, the completion (a quick last step shares its commit with it).` +
       (dbosCommits === undefined ? '' : ` DBOS Transact commits ${x1(dbosCommits)} transactions per workflow (pg_stat_database).`) +
       (oncueP50 !== undefined && dbosP50 !== undefined ? ` Sequential p50: oncue ${ms(oncueP50)} ms, DBOS ${ms(dbosP50)} ms.` : ''),
     `- Under load (c=${top.concurrency}) group commit does its part: ${x1(top.profile!.opsPerApply)} store ops per \`apply_batch\`, ` +
-      `${x2(top.profile!.transactions)} transactions per workflow. What is left per workflow is ${x1(readsTop)} point reads, not batched, ` +
-      `queueing for the pool’s 10 connections (${x1(top.profile!.poolWaitMs)} ms per workflow waiting for one), and the PostgreSQL CPU ` +
-      `they cost (${x2(top.cpuPostgresMs ?? 0)} ms per workflow in the backends, against ${x2(top.cpuProcessMs)} ms in the process).`,
+      `${x2(top.profile!.transactions)} transactions per workflow, ${x1(readsTop)} point reads per workflow ` +
+      `(${x1(top.profile!.poolWaitMs)} ms per workflow waiting for a pool connection). What is left is CPU: ` +
+      `${x2(top.cpuPostgresMs ?? 0)} ms per workflow in the PostgreSQL backends (the PL/pgSQL of \`apply_batch\`, one statement per ` +
+      `journal entry, history row and run update) against ${x2(top.cpuProcessMs)} ms in the process.`,
     ...(dbosCpu !== undefined && oncueCpu !== undefined
       ? [
           `- On a machine short of CPU (this run started at a load average of ${machine.load.toFixed(1)} on ${machine.cores} cores) the throughput ` +
@@ -347,23 +347,15 @@ function findings(results: PeersResults, machine: PeersMachine, runs: readonly M
         ]
       : []),
     '',
-    '#### What would cut it (in `@oncue/postgres` and `@oncue/core`; not changed here)',
+    '#### What would cut it next (not done)',
     '',
-    `1. \`PostgresStore.apply\`: send \`SELECT apply_batch($1)\` on its own instead of inside \`inTransaction\` (BEGIN … COMMIT). One ` +
-      `statement is one transaction already, and the function is atomic; retry it on a deadlock as now. Saves 2 of 3 round trips per commit ` +
-      `(${x1(2 * writes)} per sequential workflow).`,
-    '2. `client.start`: do not `nudge` a run this process has just created with its own lease (`lease && result.created`): the worker ' +
-      'has adopted it and nothing can be waiting for it yet. Saves a `getRun` and a `getSignals` per workflow.',
-    '3. `handle.result()`: when the run is adopted by this process’s worker, wait on `whenFinished` first and read the store only if it ' +
-      'times out (the record comes with the news). Saves the other `getRun`.',
-    '4. Do not look for work on one’s own news: a notification carries the sending backend’s pid (`processId`), so skip those from the ' +
-      'store’s own connections (or leave out `pg_notify` for a run created with a lease); and when a run of this process ends, claim only ' +
-      `if the last claim filled every slot or a timer is due. Saves most of the ${x1(wakeups)} claims and next-wake queries of a ` +
-      'sequential workflow, and their CPU in PostgreSQL.',
-    '5. Reads that remain under load: gather them per turn of the event loop like the writes (`WHERE id = ANY($1)`), so they do not ' +
-      'queue for the pool’s connections.',
-    '',
-    `With 1–4 a sequential ${steps}-step workflow needs about ${x1(writes)} round trips, each one commit, instead of ${x1(roundTrips)}.`,
+    '1. A cheaper write batch: set-based statements per batch (all journal rows of a batch in one `INSERT … SELECT FROM ' +
+      'jsonb_to_recordset`, all history rows in another, run updates in one `UPDATE … FROM`) instead of a PL/pgSQL loop of ' +
+      'statements per op. That is where the backends’ CPU goes, under load and on the sequential path alike.',
+    '2. Fewer history rows per workflow (a step scheduled, started and completed in one commit could be one row), which shrinks ' +
+      'the batch and the WAL.',
+    `3. The sequential latency is about ${x1(applies)} commits long; beating a third of DBOS’s p50 needs each under ` +
+      `${oncueP50 !== undefined && dbosP50 !== undefined ? ms(dbosP50 / 3 / Math.max(applies, 1)) : '?'} ms, which item 1 is the way to.`,
   ]
   return lines
 }
