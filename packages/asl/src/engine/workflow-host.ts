@@ -81,7 +81,7 @@ export class WorkflowHost implements Host {
     const timeout =
       request.pattern === 'waitForTaskToken' || request.timeoutSeconds === undefined ? {} : { timeout: request.timeoutSeconds * 1000 }
     try {
-      return await this.#ctx.run(step, request.input, { retry: { maxAttempts: 1 }, ...timeout })
+      return await this.#ctx.run(step, request.input, timeout)
     } catch (err) {
       throw statesErrorOf(err)
     }

@@ -371,7 +371,7 @@ export class Activation {
     if (this.closed) return
     this.dropped = !(reason instanceof LeaseLost)
     this.#stop()
-    if (!(reason instanceof LeaseLost)) console.error(`oncue: run ${this.id} abandoned:`, reason)
+    if (this.dropped) console.error(`oncue: run ${this.id} abandoned:`, reason)
     this.#end()
   }
 
