@@ -8,13 +8,17 @@ const types = {
 
 export type Queryable = pg.Pool | pg.PoolClient
 
-/** A query with BIGINTs as numbers, on a pool or a client (also one the app lent us). */
+/**
+ * A query with BIGINTs as numbers, on a pool or a client (also one the app lent us). `name` makes
+ * it a prepared statement, parsed and planned once per connection: for the hottest statements.
+ */
 export async function query<Row extends pg.QueryResultRow = Record<string, unknown>>(
   db: Queryable,
   text: string,
   values: unknown[] = [],
+  name?: string,
 ): Promise<pg.QueryResult<Row>> {
-  return db.query<Row>({ text, values, types })
+  return db.query<Row>(name ? { name, text, values, types } : { text, values, types })
 }
 
 export interface PoolOptions {

@@ -3,32 +3,42 @@
  * hundred runs' writes is one round trip instead of hundreds, which is what lets group commit pay
  * off over a network. Each op gets its own result, as the port requires; the rules are the same
  * as the SQLite adapter's `ops.ts`, statement for statement.
+ *
+ * Every statement is written out in PL/pgSQL rather than called as a `LANGUAGE sql` helper: a SQL
+ * function called from PL/pgSQL is parsed and planned again on every call, while PL/pgSQL keeps
+ * each statement's plan for the session. That was most of a write batch's time in the backend.
+ *
+ * These are code, not data: the store replaces them whenever this text changes (see schema.ts).
  */
 
 const TERMINAL = `('completed', 'failed', 'cancelled', 'timed_out')`
 
+/** The history rows of `events` (a JSON array) for run `rid`, numbered after its last one. */
+const appendHistory = (s: string, rid: string, events: string) => `
+    INSERT INTO ${s}.history (run_id, seq, at, type, payload)
+    SELECT ${rid}, base.n + e.ord, (e.value ->> 'at')::bigint, e.value ->> 'type', e.value ->> 'payload'
+    FROM jsonb_array_elements(${events}) WITH ORDINALITY AS e(value, ord),
+         (SELECT COALESCE(MAX(seq), 0) AS n FROM ${s}.history WHERE run_id = ${rid}) AS base;`
+
+/** The outbox rows of `messages` (a JSON array), in order. */
+const enqueue = (s: string, messages: string, at: string) => `
+    INSERT INTO ${s}.outbox (channel, id, type, key, body, created_at)
+    SELECT m ->> 'channel', m ->> 'id', m ->> 'type', m ->> 'key', m ->> 'body', ${at}
+    FROM jsonb_array_elements(${messages}) WITH ORDINALITY AS t(m, ord)
+    ORDER BY ord;`
+
+/** A signal, a cancel or a child finishing: look at the run again, now. Finished runs stay asleep. */
+const nudge = (s: string, rid: string, at: string) => `
+    UPDATE ${s}.runs SET wake_seq = wake_seq + 1, wake_at = LEAST(COALESCE(wake_at, ${at}), ${at}), updated_at = ${at}
+    WHERE id = ${rid} AND status NOT IN ${TERMINAL};`
+
 export const APPLY_FUNCTIONS = (s: string, wakeChannel: string) => `
-CREATE FUNCTION ${s}.append_history(rid TEXT, events JSONB) RETURNS VOID LANGUAGE sql AS $$
-  INSERT INTO ${s}.history (run_id, seq, at, type, payload)
-  SELECT rid, base.n + e.ord, (e.value ->> 'at')::bigint, e.value ->> 'type', e.value ->> 'payload'
-  FROM jsonb_array_elements(COALESCE(events, '[]'::jsonb)) WITH ORDINALITY AS e(value, ord),
-       (SELECT COALESCE(MAX(seq), 0) AS n FROM ${s}.history WHERE run_id = rid) AS base
-$$;
+-- Also called by the outbox of app.transaction (messaging.ts).
+CREATE OR REPLACE FUNCTION ${s}.enqueue(messages JSONB, at BIGINT) RETURNS VOID LANGUAGE plpgsql AS $$
+BEGIN ${enqueue(s, 'messages', 'at')}
+END $$;
 
-CREATE FUNCTION ${s}.enqueue(messages JSONB, at BIGINT) RETURNS VOID LANGUAGE sql AS $$
-  INSERT INTO ${s}.outbox (channel, id, type, key, body, created_at)
-  SELECT m ->> 'channel', m ->> 'id', m ->> 'type', m ->> 'key', m ->> 'body', at
-  FROM jsonb_array_elements(COALESCE(messages, '[]'::jsonb)) WITH ORDINALITY AS t(m, ord)
-  ORDER BY ord
-$$;
-
--- A signal, a cancel or a child finishing: look at the run again, now. Finished runs stay asleep.
-CREATE FUNCTION ${s}.nudge(rid TEXT, at BIGINT) RETURNS VOID LANGUAGE sql AS $$
-  UPDATE ${s}.runs SET wake_seq = wake_seq + 1, wake_at = LEAST(COALESCE(wake_at, at), at), updated_at = at
-  WHERE id = rid AND status NOT IN ${TERMINAL}
-$$;
-
-CREATE FUNCTION ${s}.op_create(op JSONB) RETURNS JSONB LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION ${s}.op_create(op JSONB) RETURNS JSONB LANGUAGE plpgsql AS $$
 DECLARE
   r JSONB := op -> 'run';
   leased BOOLEAN := jsonb_typeof(r -> 'lease') = 'object';
@@ -46,12 +56,18 @@ BEGIN
     SELECT * INTO rec FROM ${s}.runs WHERE id = r ->> 'id';
     RETURN jsonb_build_object('ok', true, 'created', false, 'run', to_jsonb(rec));
   END IF;
-  IF op ? 'history' THEN PERFORM ${s}.append_history(rec.id, op -> 'history'); END IF;
-  IF op ? 'outbox' THEN PERFORM ${s}.enqueue(op -> 'outbox', at); END IF;
+  -- A new run has no history yet: its events are numbered from 1.
+  IF jsonb_array_length(COALESCE(op -> 'history', '[]')) > 0 THEN
+    INSERT INTO ${s}.history (run_id, seq, at, type, payload)
+    SELECT rec.id, e.ord, (e.value ->> 'at')::bigint, e.value ->> 'type', e.value ->> 'payload'
+    FROM jsonb_array_elements(op -> 'history') WITH ORDINALITY AS e(value, ord);
+  END IF;
+  IF jsonb_array_length(COALESCE(op -> 'outbox', '[]')) > 0 THEN ${enqueue(s, "op -> 'outbox'", 'at')}
+  END IF;
   RETURN jsonb_build_object('ok', true, 'created', true, 'run', to_jsonb(rec));
 END $$;
 
-CREATE FUNCTION ${s}.op_update(op JSONB) RETURNS JSONB LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION ${s}.op_update(op JSONB) RETURNS JSONB LANGUAGE plpgsql AS $$
 DECLARE
   head ${s}.runs;
   p JSONB := COALESCE(op -> 'patch', '{}'::jsonb);
@@ -88,39 +104,44 @@ BEGIN
   -- Each part only when the op has it: most ops carry one or two of them, and a statement saved is
   -- a plan run saved on every commit.
   IF op ? 'journal' THEN
-  INSERT INTO ${s}.journal AS j (run_id, seq, kind, name, state, input, output, error, attempts, wake_at, done_order, meta,
-    started_at, updated_at)
-  SELECT head.id, e.seq, e.kind, e.name, e.state, e.input, e.output, e.error, e.attempts, e."wakeAt", e."doneOrder", e.meta,
-    e."startedAt", e."updatedAt"
-  FROM jsonb_to_recordset(COALESCE(op -> 'journal', '[]'::jsonb)) AS e(seq INT, kind TEXT, name TEXT, state TEXT, input TEXT,
-    output TEXT, error TEXT, attempts INT, "wakeAt" BIGINT, "doneOrder" INT, meta TEXT, "startedAt" BIGINT, "updatedAt" BIGINT)
-  ON CONFLICT (run_id, seq) DO UPDATE SET kind = excluded.kind, name = excluded.name, state = excluded.state,
-    input = excluded.input, output = excluded.output, error = excluded.error, attempts = excluded.attempts,
-    wake_at = excluded.wake_at, done_order = excluded.done_order, meta = excluded.meta,
-    started_at = excluded.started_at, updated_at = excluded.updated_at;
+    INSERT INTO ${s}.journal AS j (run_id, seq, kind, name, state, input, output, error, attempts, wake_at, done_order, meta,
+      started_at, updated_at)
+    SELECT head.id, e.seq, e.kind, e.name, e.state, e.input, e.output, e.error, e.attempts, e."wakeAt", e."doneOrder", e.meta,
+      e."startedAt", e."updatedAt"
+    FROM jsonb_to_recordset(op -> 'journal') AS e(seq INT, kind TEXT, name TEXT, state TEXT, input TEXT,
+      output TEXT, error TEXT, attempts INT, "wakeAt" BIGINT, "doneOrder" INT, meta TEXT, "startedAt" BIGINT, "updatedAt" BIGINT)
+    ON CONFLICT (run_id, seq) DO UPDATE SET kind = excluded.kind, name = excluded.name, state = excluded.state,
+      input = excluded.input, output = excluded.output, error = excluded.error, attempts = excluded.attempts,
+      wake_at = excluded.wake_at, done_order = excluded.done_order, meta = excluded.meta,
+      started_at = excluded.started_at, updated_at = excluded.updated_at;
   END IF;
-  IF op ? 'history' THEN PERFORM ${s}.append_history(head.id, op -> 'history'); END IF;
-  IF finishing AND head.parent_id IS NOT NULL THEN PERFORM ${s}.nudge(head.parent_id, at); END IF;
-  IF op ? 'outbox' THEN PERFORM ${s}.enqueue(op -> 'outbox', at); END IF;
+  IF jsonb_array_length(COALESCE(op -> 'history', '[]')) > 0 THEN ${appendHistory(s, 'head.id', "op -> 'history'")}
+  END IF;
+  IF finishing AND head.parent_id IS NOT NULL THEN ${nudge(s, 'head.parent_id', 'at')}
+  END IF;
+  IF jsonb_array_length(COALESCE(op -> 'outbox', '[]')) > 0 THEN ${enqueue(s, "op -> 'outbox'", 'at')}
+  END IF;
   RETURN '{"ok": true}';
 END $$;
 
-CREATE FUNCTION ${s}.op_signal(op JSONB) RETURNS JSONB LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION ${s}.op_signal(op JSONB) RETURNS JSONB LANGUAGE plpgsql AS $$
 DECLARE
   sg JSONB := op -> 'signal';
+  at BIGINT := (sg ->> 'at')::bigint;
   head ${s}.runs;
 BEGIN
   SELECT * INTO head FROM ${s}.runs WHERE id = sg ->> 'runId' FOR UPDATE;
   IF NOT FOUND THEN RETURN '{"ok": false, "reason": "not_found"}'; END IF;
   IF head.status IN ${TERMINAL} THEN RETURN '{"ok": false, "reason": "finished"}'; END IF;
   INSERT INTO ${s}.signals (run_id, name, data, sender, at)
-  VALUES (head.id, sg ->> 'name', sg ->> 'data', sg ->> 'sender', (sg ->> 'at')::bigint);
-  PERFORM ${s}.append_history(head.id, op -> 'history');
-  PERFORM ${s}.nudge(head.id, (sg ->> 'at')::bigint);
+  VALUES (head.id, sg ->> 'name', sg ->> 'data', sg ->> 'sender', at);
+  IF jsonb_array_length(COALESCE(op -> 'history', '[]')) > 0 THEN ${appendHistory(s, 'head.id', "op -> 'history'")}
+  END IF;
+  ${nudge(s, 'head.id', 'at')}
   RETURN '{"ok": true}';
 END $$;
 
-CREATE FUNCTION ${s}.op_cancel(op JSONB) RETURNS JSONB LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION ${s}.op_cancel(op JSONB) RETURNS JSONB LANGUAGE plpgsql AS $$
 DECLARE
   head ${s}.runs;
   target TEXT;
@@ -141,13 +162,14 @@ BEGIN
     UPDATE ${s}.runs SET cancel_requested = TRUE, wake_seq = wake_seq + 1, wake_at = LEAST(COALESCE(wake_at, at), at),
       updated_at = at
     WHERE id = target;
-    PERFORM ${s}.append_history(target, op -> 'history');
+    IF jsonb_array_length(COALESCE(op -> 'history', '[]')) > 0 THEN ${appendHistory(s, 'target', "op -> 'history'")}
+    END IF;
   END LOOP;
   RETURN '{"ok": true}';
 END $$;
 
 -- origin: who applies the batch; its own NOTIFY carries it, so that process can ignore it.
-CREATE FUNCTION ${s}.apply_batch(ops JSONB, origin TEXT DEFAULT '') RETURNS JSONB LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION ${s}.apply_batch(ops JSONB, origin TEXT DEFAULT '') RETURNS JSONB LANGUAGE plpgsql AS $$
 DECLARE
   op JSONB;
   results JSONB := '[]'::jsonb;
@@ -173,4 +195,8 @@ BEGIN
   IF wakes THEN PERFORM pg_notify('${wakeChannel}', origin); END IF;
   RETURN results;
 END $$;
+
+-- Helpers of earlier versions, now written out where they were called.
+DROP FUNCTION IF EXISTS ${s}.append_history(TEXT, JSONB);
+DROP FUNCTION IF EXISTS ${s}.nudge(TEXT, BIGINT);
 `

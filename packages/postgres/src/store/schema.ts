@@ -1,12 +1,23 @@
 import { ErrorCode, OncueError } from '@oncue/core'
+import { createHash } from 'node:crypto'
 import type pg from 'pg'
 import { checkout } from '../db.ts'
 import { APPLY_FUNCTIONS } from './functions.ts'
 
 /**
+ * The functions are code, not data: one migration named after a hash of their text replaces them
+ * all (`CREATE OR REPLACE`) whenever the text changes, like a repeatable migration in Flyway. A
+ * store that already has this text skips it; an older one gets the new functions on start.
+ */
+function functionsMigration(): Migration {
+  const hash = createHash('sha256').update(APPLY_FUNCTIONS('"s"', 's_wake')).digest('hex').slice(0, 12)
+  return { name: `store-functions-${hash}`, sql: (s, schema) => APPLY_FUNCTIONS(s, wakeChannel(schema)) }
+}
+
+/**
  * The store's migrations, by name, recorded in `<schema>.oncue_migrations` (shared with the log,
  * whose migrations are named `log-…`). Each is SQL for a schema; append new ones, never edit a
- * released one. Timestamps are BIGINT milliseconds chosen by the engine, as in every store.
+ * released one's tables (the functions live in their own migration, above). Timestamps are BIGINT milliseconds chosen by the engine, as in every store.
  */
 export const STORE_MIGRATIONS: readonly Migration[] = [
   {
@@ -130,9 +141,9 @@ export const STORE_MIGRATIONS: readonly Migration[] = [
       until BIGINT
     );
     CREATE INDEX mailbox_waits_type ON ${s}.mailbox_waits (type);
-    ${APPLY_FUNCTIONS(s, wakeChannel(schema))}
     `,
   },
+  functionsMigration(),
 ]
 
 /** `"schema"`: validated by `checkSchema`, then quoted so reserved words (`user`, `order`) work too. */

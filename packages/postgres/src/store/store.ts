@@ -94,7 +94,7 @@ export class PostgresStore implements Store {
     const values = [JSON.stringify(batch), this.#origin]
     for (let attempt = 1; ; attempt++) {
       try {
-        const rows = await query<{ results: (OpResult & { run?: RunRow })[] }>(this.pool, text, values)
+        const rows = await query<{ results: (OpResult & { run?: RunRow })[] }>(this.pool, text, values, `oncue_apply_${this.schema}`)
         return rows.rows[0]!.results.map((r) => (r.ok && r.run ? { ...r, run: toRun(r.run as unknown as RunRow) } : r) as OpResult)
       } catch (err) {
         const code = (err as { code?: string }).code
