@@ -208,11 +208,13 @@ export class Activation {
     // The code may go on before the result is durable: whatever it does next is either a write
     // committed after this one, or a step attempt, which waits for `resultsDurable()`. So nothing
     // can be seen outside the run before the result it depends on is safe, and a fast step's
-    // result shares a commit with what follows it (e.g. the run's completion).
-    const durable = this.write({ journal: [entry], history, ...(outbox ? { outbox } : {}), ...(patch ? { patch } : {}) })
-    this.#results = durable
+    // result shares a commit with what follows it (e.g. the run's completion). For that the
+    // driver's turn is scheduled before the write: it hands the result over, and the code's next
+    // write joins the queue, before the committer's turn takes the batch.
     op.state = 'ready'
     this.schedule()
+    const durable = this.write({ journal: [entry], history, ...(outbox ? { outbox } : {}), ...(patch ? { patch } : {}) })
+    this.#results = durable
     await durable
   }
 
@@ -293,7 +295,10 @@ export class Activation {
 
   #settle(settled: Settled) {
     this.#settled = settled
-    this.schedule()
+    // The code has returned: with nothing left to hand it, finish in this turn rather than the
+    // next, so the run's last write joins the batch its last result is in.
+    if ([...this.ops.values()].some((op) => op.state === 'ready')) this.schedule()
+    else queueMicrotask(() => this.#tick())
   }
 
   async #finish(settled: Settled) {
