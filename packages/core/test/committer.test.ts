@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { Committer, coalesce, memory, type OpResult, type Store, type StoreOp, type UpdateRunOp } from '@oncue/core'
+import { Committer, coalesce, memory, oncue, type OpResult, type Store, type StoreOp, type UpdateRunOp } from '@oncue/core'
 
 const update = (runId: string, fields: Partial<UpdateRunOp> = {}): UpdateRunOp => ({ type: 'update', runId, epoch: 1, at: 0, ...fields })
 
@@ -62,4 +62,28 @@ test("merging a run's updates keeps every outbox message, in order", () => {
     (ops[0] as UpdateRunOp).outbox?.map((m) => m.id),
     ['a', 'b', 'c'],
   )
+})
+
+test("a run's last step result and its completion are one commit: a sequential 3-step run commits 4 times", async () => {
+  const store = memory()
+  const batches: string[][] = []
+  const apply = store.apply.bind(store)
+  store.apply = (batch) => {
+    batches.push(batch.map((op) => (op.type === 'update' ? `update ${op.patch?.status ?? ''}`.trim() : op.type)))
+    return apply(batch)
+  }
+  const app = oncue({ store })
+  const steps = ['s1', 's2', 's3'].map((name) => app.step(name, async (x: number) => x + 1))
+  const wf = app.workflow('three', async (ctx, x: number) => {
+    for (const step of steps) x = await ctx.run(step, x)
+    return x
+  })
+  await app.start({ shutdownOn: false })
+  try {
+    assert.equal(await (await app.client.start(wf, 0)).result(), 3)
+    // Creation, s1, s2, then s3's result and the completion coalesced into one update.
+    assert.deepEqual(batches, [['create'], ['update'], ['update'], ['update completed']])
+  } finally {
+    await app.close()
+  }
 })

@@ -22,7 +22,7 @@ function functionsMigration(): Migration {
 export const STORE_MIGRATIONS: readonly Migration[] = [
   {
     name: 'store-1',
-    sql: (s, schema) => `
+    sql: (s) => `
     CREATE TABLE ${s}.runs (
       id TEXT PRIMARY KEY,
       workflow TEXT NOT NULL,
