@@ -67,9 +67,11 @@ describe('broker bus benchmark', () => {
         assert.ok(x.eventsPerSec > 0 && x.p50Ms > 0 && x.p99Ms >= x.p50Ms, JSON.stringify(x))
         assert.equal(x.relayMessages, 60, 'the relay moved every measured event once')
       }
-      // One inbox transaction per event, counted in the client.
-      assert.equal(r.inbox.pg.transactions['inbox: handler transaction'], 60)
-      assert.ok(r.inbox.pgTransactionsPerEvent >= 1)
+      // Inbox transactions, counted in the client: at least one, at most one per event (deliveries
+      // that arrive together share one).
+      const inboxTransactions = r.inbox.pg.transactions['inbox: handler transaction'] ?? 0
+      assert.ok(inboxTransactions >= 1 && inboxTransactions <= 60, String(inboxTransactions))
+      assert.ok(r.inbox.pgTransactionsPerEvent > 0)
       assert.equal(r.noop.pg.transactions['inbox: handler transaction'], undefined)
     }
     assert.equal(out.targets.length, 2)

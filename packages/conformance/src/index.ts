@@ -13,6 +13,7 @@ export type {
 export { transportSuite } from './transport/suite.ts'
 export { consumerControlsSuite } from './bus/controls.ts'
 export { deadLetterSuite } from './bus/dead-letters.ts'
+export { inboxSuite, type InboxSuiteOptions } from './bus/inbox.ts'
 export type { BusPortContext, BusPortSuiteOptions } from './bus/kit.ts'
 export { SERVER_URLS, serverSkipReason } from './servers.ts'
 export { type StreamOptions, type StreamReport, streamThroughRestart, summary as streamSummary } from './faults/outbox-stream.ts'

@@ -64,6 +64,8 @@ export const ErrorCode = {
   HopLimit: 'HOP_LIMIT',
   DeadLetterNotFound: 'DEAD_LETTER_NOT_FOUND',
   TransactionTimeout: 'TRANSACTION_TIMEOUT',
+  /** PostgreSQL answered COMMIT with ROLLBACK: a statement in the transaction had failed and was caught. */
+  TransactionAborted: 'TRANSACTION_ABORTED',
   TransportClosed: 'TRANSPORT_CLOSED',
   Unsupported: 'UNSUPPORTED',
 } as const

@@ -101,6 +101,38 @@ export const outboxTests: StoreTestGroup = {
       assert.deepEqual(ids(await relay(store, 'a')), ['t1'])
     })
 
+    test('markProcessedMany marks many messages in one call and returns the new ones, with the same rules', async (store) => {
+      const transaction = transactional(store)
+      const many = async (tx: Parameters<Parameters<typeof transaction>[0]>[0], group: string, messageIds: string[]) =>
+        [...(await tx.markProcessedMany(group, messageIds, T0))].sort()
+      await transaction(
+        async (tx) => {
+          assert.equal(await tx.markProcessed('g', 'e1', T0), true)
+          assert.deepEqual(await many(tx, 'g', ['e3', 'e1', 'e2', 'e3']), ['e2', 'e3'], 'new ones once each; e1 was marked')
+          assert.equal(await tx.markProcessed('g', 'e2', T0), false, 'and they are marked')
+          assert.deepEqual(await many(tx, 'g', []), [])
+        },
+        { timeoutMs: 5_000 },
+      )
+      await assert.rejects(
+        transaction(
+          async (tx) => {
+            assert.deepEqual(await many(tx, 'g', ['e1', 'e4', 'e5']), ['e4', 'e5'])
+            throw new Error('handler failed')
+          },
+          { timeoutMs: 5_000 },
+        ),
+        /handler failed/,
+      )
+      await transaction(
+        async (tx) => {
+          assert.deepEqual(await many(tx, 'g', ['e1', 'e2', 'e3', 'e4', 'e5']), ['e4', 'e5'], 'the failed transaction left no marks')
+          assert.deepEqual(await many(tx, 'other-group', ['e1', 'e2']), ['e1', 'e2'], 'marks are per group')
+        },
+        { timeoutMs: 5_000 },
+      )
+    })
+
     test('transactions committed one after another keep their order, and their messages too', async (store) => {
       const transaction = transactional(store)
       for (let i = 0; i < 5; i++)

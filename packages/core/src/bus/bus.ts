@@ -19,6 +19,7 @@ import {
   type Received,
   unknownDeadLetter,
 } from './handling.ts'
+import { batchedInbox } from './inbox-batch.ts'
 import { laneHandler } from './lanes.ts'
 
 export interface BusOptions {
@@ -62,6 +63,14 @@ export interface SubscribeOptions<T = unknown> {
    * what it publishes and the mark commit together, and a redelivered message is skipped.
    */
   inbox?: boolean
+  /**
+   * With `inbox`: deliveries that arrive together are handled in one transaction, up to this many
+   * (group commit: one inbox statement and one COMMIT for all of them); 1 gives each message a
+   * transaction of its own. When a handler of a batch fails, every message of the batch runs again
+   * alone, so the failing one is retried or dead-lettered as it would be on its own. Default 100
+   * (a batch is also bounded by `concurrency`, the deliveries in flight).
+   */
+  inboxBatch?: number
 }
 
 interface Consumer {
@@ -182,20 +191,33 @@ export class Bus {
     return this.#store
   }
 
-  /** The inbox: the handler runs in a transaction that also marks (group, message) processed. */
-  #inbox(): InboxRunner {
+  /**
+   * The inbox: the handler runs in a transaction that also marks (group, message) processed; with
+   * `batch` > 1, messages that arrive together share one transaction (see `batchedInbox`).
+   */
+  #inbox(batch: number): InboxRunner {
     const store = this.#transactional('{ inbox: true }')
-    return async (group, messageId, cause, handle) => {
+    const timeoutMs = this.#transactionTimeoutMs
+    const alone: InboxRunner = async (group, messageId, cause, handle) => {
       await store.transaction!(
         async (stx) => {
           // Processed before (a redelivery): the mark is there, so its effects are too.
           if (!(await stx.markProcessed(group, messageId, this.#clock.now()))) return
           await handle(openTransaction(stx, this.#wiring(cause)))
         },
-        { timeoutMs: this.#transactionTimeoutMs },
+        { timeoutMs },
       )
       this.#relay?.poke()
     }
+    if (batch === 1) return alone
+    return batchedInbox({
+      max: batch,
+      transaction: (fn) => store.transaction!(fn, { timeoutMs }),
+      open: (stx, cause) => openTransaction(stx, this.#wiring(cause)),
+      now: () => this.#clock.now(),
+      alone,
+      committed: () => this.#relay?.poke(),
+    })
   }
 
   /** Every group gets every message of the type at least once; a group's members share them. */
@@ -221,7 +243,7 @@ export class Bus {
         clock: this.#clock,
         deadLetters: this.deadLetters,
         publish: (m, o) => this.publish(m, o),
-        inbox: options.inbox ? this.#inbox() : undefined,
+        inbox: options.inbox ? this.#inbox(options.inboxBatch ?? 100) : undefined,
         firstFailures: new Map(),
       },
     }

@@ -23,12 +23,16 @@ export interface HandlerContext {
   /**
    * The handler's transaction, in a subscription with `{ inbox: true }`: its writes, what it
    * publishes and the inbox mark of this message commit together, so a redelivered message has
-   * no second effect.
+   * no second effect. Other messages of the subscription may share the transaction (`inboxBatch`):
+   * the handler runs alone again if one of theirs fails.
    */
   readonly tx: Transaction
 }
 
-/** Runs `handle` in a transaction with the inbox mark of (group, message); skips it if the mark exists. */
+/**
+ * Runs `handle` in a transaction with the inbox mark of (group, message); skips it if the mark
+ * exists. Settles after the commit. One runner per subscription.
+ */
 export type InboxRunner = (group: string, messageId: string, cause: Envelope, handle: (tx: Transaction) => Promise<void>) => Promise<void>
 
 /** A handled message: its data has passed the type's schema. */

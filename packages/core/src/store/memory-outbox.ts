@@ -55,6 +55,13 @@ export class MemoryOutbox {
       const check = () => {
         if (!open) throw new OncueError(ErrorCode.InvalidArgument, 'this transaction has ended: use tx only inside its function')
       }
+      const mark = (group: string, messageId: string, at: number) => {
+        check()
+        const k = `${group}\u0000${messageId}`
+        if (this.#inbox.has(k) || marks.has(k)) return false
+        marks.set(k, at)
+        return true
+      }
       const tx: StoreTransaction = {
         execute: () => {
           throw new OncueError(ErrorCode.Unsupported, 'tx.execute: the memory store has no SQL; use the SQLite or PostgreSQL store')
@@ -63,12 +70,10 @@ export class MemoryOutbox {
           check()
           for (const m of list) messages.push({ m, at })
         },
-        markProcessed: (group, messageId, at) => {
+        markProcessed: mark,
+        markProcessedMany: (group, messageIds, at) => {
           check()
-          const k = `${group}\u0000${messageId}`
-          if (this.#inbox.has(k) || marks.has(k)) return false
-          marks.set(k, at)
-          return true
+          return messageIds.filter((id) => mark(group, id, at))
         },
       }
       try {

@@ -170,6 +170,8 @@ export interface StoreTransaction {
   enqueue(messages: readonly OutboxMessage[], at: number): MaybePromise<void>
   /** Records that `group` processed `messageId`; false if it already had. */
   markProcessed(group: string, messageId: string, at: number): MaybePromise<boolean>
+  /** Records that `group` processed each of `messageIds` (one statement); returns the ids it had not. */
+  markProcessedMany(group: string, messageIds: readonly string[], at: number): MaybePromise<string[]>
 }
 
 export type MaybePromise<T> = T | Promise<T>

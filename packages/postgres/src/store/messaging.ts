@@ -185,6 +185,16 @@ export class PostgresMessaging {
         ])
         return r.rowCount === 1
       },
+      markProcessedMany: async (group, ids, at) => {
+        check('inbox')
+        const r = await query<{ message_id: string }>(
+          client,
+          `INSERT INTO ${s}.inbox (grp, message_id, processed_at) SELECT $1, id, $3 FROM unnest($2::text[]) AS m(id)
+           ON CONFLICT DO NOTHING RETURNING message_id`,
+          [group, ids, at],
+        )
+        return r.rows.map((row) => row.message_id)
+      },
     }
     try {
       // The app's own tables live beside oncue's: unqualified names resolve in the store's schema
@@ -192,7 +202,12 @@ export class PostgresMessaging {
       await client.query(`BEGIN; SET LOCAL search_path TO ${s}, public`)
       const value = await settleWithin(fn(tx), timeoutMs)
       open = false
-      await client.query('COMMIT')
+      // A statement failed and the function caught its error: PostgreSQL then answers COMMIT with
+      // ROLLBACK, not an error. Nothing was kept (no inbox mark either), so say so: otherwise the
+      // message would be acked with its effects lost — and with a batch of them, the others' too.
+      const committed = await client.query('COMMIT')
+      if (committed.command === 'ROLLBACK')
+        throw new OncueError(ErrorCode.TransactionAborted, 'the transaction was rolled back at COMMIT: a statement in it had failed')
       return value
     } catch (err) {
       open = false

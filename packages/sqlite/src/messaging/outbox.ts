@@ -24,6 +24,7 @@ export function prepareMessaging(db: SqliteDatabase) {
     markSent: prepare(sql.MARK_SENT),
     purgeSent: prepare(sql.PURGE_SENT),
     insertInbox: prepare(sql.INSERT_INBOX),
+    insertInboxMany: prepare<{ message_id: string }>(sql.INSERT_INBOX_MANY),
     purgeInbox: prepare(sql.PURGE_INBOX),
   }
   const enqueue = (messages: readonly OutboxMessage[] | undefined, at: number) => {
@@ -61,6 +62,8 @@ export function prepareMessaging(db: SqliteDatabase) {
   return {
     enqueue,
     markProcessed: (group: string, id: string, at: number) => s.insertInbox.run({ group, id, at }).changes === 1,
+    markProcessedMany: (group: string, ids: readonly string[], at: number) =>
+      s.insertInboxMany.all({ group, ids: JSON.stringify(ids), at }).map((r) => r.message_id),
     claim,
     markSent: (owner: string, seqs: readonly number[], at: number) => markSent.immediate(owner, seqs, at),
     /** Inside the caller's transaction. */

@@ -22,6 +22,10 @@ export const PURGE_SENT = 'DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent
 
 export const INSERT_INBOX = 'INSERT OR IGNORE INTO inbox (grp, message_id, processed_at) VALUES (@group, @id, @at)'
 
+/** Many marks in one statement (`@ids` is a JSON array); returns the ids that were new. */
+export const INSERT_INBOX_MANY = `
+  INSERT OR IGNORE INTO inbox (grp, message_id, processed_at) SELECT @group, value, @at FROM json_each(@ids) RETURNING message_id`
+
 export const PURGE_INBOX = 'DELETE FROM inbox WHERE processed_at < @before'
 
 export const INSERT_EVENT = 'INSERT OR IGNORE INTO mailbox_events (id, type, data, body, at) VALUES (@id, @type, @data, @body, @at)'

@@ -116,6 +116,10 @@ export class SqliteTransactions {
         check('inbox')
         return this.#messaging().markProcessed(group, id, at)
       },
+      markProcessedMany: (group, ids, at) => {
+        check('inbox')
+        return this.#messaging().markProcessedMany(group, ids, at)
+      },
     }
     return { tx, close: () => (open = false) }
   }
