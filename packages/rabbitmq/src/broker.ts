@@ -67,6 +67,7 @@ export class Broker {
   async #connect(): Promise<RecoveringChannelModel> {
     const { url, connectionName, reconnect, setup, onError } = this.#options
     const model = await connect(url, {
+      ...SOCKET_OPTIONS,
       clientProperties: { connection_name: connectionName },
       recovery: {
         initialDelay: reconnect.initialDelayMs,
@@ -128,6 +129,14 @@ export class Broker {
     })
   }
 }
+
+/**
+ * The publisher corks the socket while amqplib hands it a batch's frames (see `Publisher`): the
+ * socket buffers them until it is uncorked, but past its high-water mark it tells amqplib to wait,
+ * and amqplib then writes the rest one frame (one system call) at a time. A batch of the outbox
+ * relay is a few hundred kilobytes. (net.connect passes it to the socket; amqplib's types omit it.)
+ */
+const SOCKET_OPTIONS = { writableHighWaterMark: 1024 * 1024 }
 
 const closeQuietly = (channel: Channel) => void channel.close().catch(() => {})
 

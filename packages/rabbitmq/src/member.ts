@@ -7,6 +7,7 @@ import {
   type TransportMessage,
 } from '@oncue/core'
 import type { Channel, ConsumeMessage } from 'amqplib'
+import { ChannelAcks } from './acks.ts'
 import type { Broker } from './broker.ts'
 import { attemptOf, decode, notBeforeOf } from './codec.ts'
 import { KeptChannel } from './kept-channel.ts'
@@ -24,8 +25,8 @@ export interface MemberContext {
 /** A message this member got and has not acked or given back. */
 interface Incoming {
   raw: ConsumeMessage
-  /** The channel it came on: the only one that can ack it. */
-  channel: Channel
+  /** The acks of the channel it came on: the only one that can ack it. */
+  acks: ChannelAcks
   /** Its queue, where a retry copy is routed back to. */
   queue: string
   message: TransportMessage
@@ -36,10 +37,10 @@ interface Incoming {
 
 /**
  * One subscription: a channel consuming the group's queue for unkeyed messages and each of its
- * partition queues, with `concurrency` as every consumer's prefetch and as the bound on handlers
- * running at once. Messages of one key arrive in order on their partition (a single active
- * consumer queue); a lane per key here hands them out one at a time, so other keys of the
- * partition go on in parallel.
+ * partition queues, with twice `concurrency` as every consumer's prefetch and `concurrency` as
+ * the bound on handlers running at once. Messages of one key arrive in order on their partition
+ * (a single active consumer queue); a lane per key here hands them out one at a time, so other
+ * keys of the partition go on in parallel. Acks leave coalesced, once per turn (`ChannelAcks`).
  */
 export class Member implements Subscription {
   readonly #spec: SubscriptionSpec
@@ -61,6 +62,8 @@ export class Member implements Subscription {
   #closing: Promise<void> | undefined
   /** The consumer of the group's unkeyed queue on the current channel. */
   #sharedConsumer: string | undefined
+  /** The acks of the current channel. */
+  #acks: ChannelAcks | undefined
 
   constructor(spec: SubscriptionSpec, handler: DeliveryHandler, context: MemberContext, onClosed: () => void) {
     this.#spec = spec
@@ -108,6 +111,12 @@ export class Member implements Subscription {
     const channel = this.#kept.channel
     if (channel && this.#sharedConsumer) await channel.cancel(this.#sharedConsumer).catch(() => {})
     while (this.#tasks.size) await Promise.all(this.#tasks)
+    // What the handlers acked goes out before the channel closes, so it is not delivered again.
+    try {
+      this.#acks?.flush()
+    } catch {
+      // The channel is gone already: the broker took those back.
+    }
     // Closing the channel gives back what is unacked: prefetched, and held for a retry.
     await this.#kept.close()
     this.#onClosed()
@@ -119,26 +128,33 @@ export class Member implements Subscription {
     const { channel: name, group } = this.#spec
     const { topology, partitions } = this.#context
     await topology.declareGroup(channel, name, group)
-    await channel.prefetch(this.#concurrency)
+    // Twice the handlers: while acks and the next deliveries are on the wire, the handlers still
+    // have work. With the prefetch equal to them, they wait a round trip for each message.
+    await channel.prefetch(2 * this.#concurrency)
+    const acks = new ChannelAcks(channel)
+    this.#acks = acks
     const queues = [topology.names.groupQueue(name, group)]
     for (let p = 0; p < partitions; p++) queues.push(topology.names.partitionQueue(name, group, p))
     for (const [i, queue] of queues.entries()) {
       const { consumerTag } = await channel.consume(queue, (raw) => {
         // null: the broker cancelled the consumer (its queue was deleted); a new channel declares it again.
         if (raw === null) void channel.close().catch(() => {})
-        else this.#accept(channel, queue, raw, i > 0)
+        else {
+          acks.received(raw)
+          this.#accept(acks, queue, raw, i > 0)
+        }
       })
       if (i === 0) this.#sharedConsumer = consumerTag
     }
   }
 
-  #accept(channel: Channel, queue: string, raw: ConsumeMessage, partitioned: boolean): void {
+  #accept(acks: ChannelAcks, queue: string, raw: ConsumeMessage, partitioned: boolean): void {
     // While closing, what arrives goes back with the channel.
     if (this.#closed) return
     const message = decode(raw)
     const incoming: Incoming = {
       raw,
-      channel,
+      acks,
       queue,
       message,
       attempt: attemptOf(raw),
@@ -208,7 +224,7 @@ export class Member implements Subscription {
   }
 
   async #failed(incoming: Incoming, error: unknown): Promise<void> {
-    if (incoming.channel !== this.#kept.channel) return
+    if (incoming.acks.channel !== this.#kept.channel) return
     const delay = retryAfterOf(error) ?? 0
     if (incoming.lane !== undefined) {
       // In place, at the head of its lane: the key waits, and so does the partition once its
@@ -236,10 +252,10 @@ export class Member implements Subscription {
 
   /** Acks, or gives back to the queue; false if its channel is gone (the broker took it back then). */
   #settle(incoming: Incoming, outcome: 'ack' | 'nack'): boolean {
-    if (incoming.channel !== this.#kept.channel) return false
+    if (incoming.acks.channel !== this.#kept.channel) return false
     try {
-      if (outcome === 'ack') incoming.channel.ack(incoming.raw)
-      else incoming.channel.nack(incoming.raw, false, true)
+      if (outcome === 'ack') incoming.acks.ack(incoming.raw)
+      else incoming.acks.nack(incoming.raw)
       return true
     } catch {
       return false
@@ -249,17 +265,21 @@ export class Member implements Subscription {
   #hold(incoming: Incoming, ms: number, then: () => void): void {
     const timer = setTimeout(() => {
       this.#held.delete(incoming)
-      if (incoming.channel === this.#kept.channel && !this.#closed) then()
+      if (incoming.acks.channel === this.#kept.channel && !this.#closed) then()
     }, ms)
     this.#held.set(incoming, timer)
   }
 
   /** The channel is gone and the broker has taken back everything unacked on it. */
   #forget(channel: Channel): void {
-    this.#ready = this.#ready.filter((i) => i.channel !== channel)
+    if (this.#acks?.channel === channel) {
+      this.#acks.drop()
+      this.#acks = undefined
+    }
+    this.#ready = this.#ready.filter((i) => i.acks.channel !== channel)
     this.#lanes = new Map()
     for (const [incoming, timer] of this.#held) {
-      if (incoming.channel !== channel) continue
+      if (incoming.acks.channel !== channel) continue
       clearTimeout(timer)
       this.#held.delete(incoming)
     }

@@ -32,20 +32,29 @@ export class Publisher {
   async publish(messages: readonly Outgoing[]): Promise<void> {
     const channel = await this.#open()
     const confirms: Promise<void>[] = []
-    for (const m of messages) {
-      let settle!: (error: unknown) => void
-      confirms.push(new Promise<void>((resolve, reject) => (settle = (error) => (error ? reject(refused(m, error)) : resolve()))))
-      let more: boolean
-      try {
-        more = channel.publish(m.exchange, m.routingKey, m.content, m.options, settle)
-      } catch (error) {
-        // A closed channel, or a property that does not fit: the rest are not sent, so what was
-        // published is a prefix of the call, in order.
-        settle(undefined)
-        await Promise.allSettled(confirms)
-        throw error
+    let uncork = cork(channel)
+    try {
+      for (const m of messages) {
+        let settle!: (error: unknown) => void
+        confirms.push(new Promise<void>((resolve, reject) => (settle = (error) => (error ? reject(refused(m, error)) : resolve()))))
+        let more: boolean
+        try {
+          more = channel.publish(m.exchange, m.routingKey, m.content, m.options, settle)
+        } catch (error) {
+          // A closed channel, or a property that does not fit: the rest are not sent, so what was
+          // published is a prefix of the call, in order.
+          settle(undefined)
+          await Promise.allSettled(confirms)
+          throw error
+        }
+        if (!more) {
+          uncork()
+          await drained(channel)
+          uncork = cork(channel)
+        }
       }
-      if (!more) await drained(channel)
+    } finally {
+      uncork()
     }
     await Promise.all(confirms)
   }
@@ -93,6 +102,25 @@ export class Publisher {
 function refused(message: Outgoing, cause: unknown): OncueError {
   const why = cause instanceof Error ? cause.message : String(cause)
   return new OncueError('TRANSPORT_REFUSED', `RabbitMQ did not confirm message ${String(message.options.messageId)}: ${why}`, { cause })
+}
+
+/**
+ * Holds the socket's writes until amqplib has handed it this turn's frames, so they leave in a
+ * few writes instead of a system call per frame. amqplib passes frames on in an immediate that it
+ * schedules from a next tick; uncorking in an immediate scheduled from a later next tick comes
+ * after it. Without a socket to cork (another amqplib), frames go as they are.
+ */
+function cork(channel: ConfirmChannel): () => void {
+  const stream = (channel.connection as { stream?: { cork?: unknown; uncork?: unknown } }).stream
+  if (typeof stream?.cork !== 'function' || typeof stream.uncork !== 'function') return () => {}
+  const socket = stream as { cork(): void; uncork(): void }
+  socket.cork()
+  let done = false
+  return () => {
+    if (done) return
+    done = true
+    process.nextTick(() => setImmediate(() => socket.uncork()))
+  }
 }
 
 /** The socket's buffer is full: wait until it drains (or the channel closes) before sending more. */
