@@ -10,7 +10,9 @@ import type { TransportMessage } from '@oncue/core'
 
 export const TYPE_HEADER = 'Oncue-Type'
 export const KEY_HEADER = 'Oncue-Key'
-const ID_HEADER = 'Nats-Msg-Id'
+export const ID_HEADER = 'Nats-Msg-Id'
+/** The server refuses the message unless its subject belongs to this stream. */
+export const EXPECTED_STREAM_HEADER = 'Nats-Expected-Stream'
 
 const encoder = new TextEncoder()
 // ignoreBOM keeps a leading U+FEFF in the body instead of swallowing it.
@@ -45,6 +47,8 @@ export function decode(msg: JsMsg): TransportMessage {
 
 /** A foreign header may not be percent-encoding: then it is taken as it is. */
 function decodeHeader(value: string): string {
+  // Most ids and types have nothing encoded: skip the decoder (and its try) for them.
+  if (!value.includes('%')) return value
   try {
     return decodeURIComponent(value)
   } catch {

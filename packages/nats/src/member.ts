@@ -66,6 +66,9 @@ export class GroupMember implements Subscription {
   #closing: Promise<void> | undefined
   #renewal: NodeJS.Timeout | undefined
   #wakeUp: NodeJS.Timeout | undefined
+  /** Acks of this turn: sent together at its end, since nats.js writes to the socket once per microtask that sends. */
+  #acks: JsMsg[] = []
+  #acking: NodeJS.Immediate | undefined
 
   constructor(spec: SubscriptionSpec, lanes: readonly Lane[], handler: DeliveryHandler, settings: MemberSettings, onClosed: () => void) {
     this.#spec = spec
@@ -115,6 +118,8 @@ export class GroupMember implements Subscription {
   async #shutdown(): Promise<void> {
     this.#closed = true
     clearTimeout(this.#wakeUp)
+    // Acked before closing: on the wire before close resolves (the transport's close flushes them).
+    this.#sendAcks()
     this.#stopFetches()
     // Received but not started: back to the group now rather than after ack_wait.
     for (const item of this.#queue.splice(0)) {
@@ -138,11 +143,7 @@ export class GroupMember implements Subscription {
         wakeAt = Math.min(wakeAt, lane.notBefore)
         continue
       }
-      const count = lane.ordered
-        ? lane.fetches.size === 0 && lane.reserved === 0
-          ? ORDERED_BATCH
-          : 0
-        : this.#concurrency - lane.held - lane.reserved
+      const count = lane.ordered ? (lane.fetches.size === 0 && lane.reserved === 0 ? ORDERED_BATCH : 0) : this.#unkeyedPull(lane)
       if (count > 0) this.#track(this.#pull(lane, count))
     }
     // One timer, for the lane that may pull again first after a failure.
@@ -151,6 +152,16 @@ export class GroupMember implements Subscription {
       this.#wakeUp = setTimeout(() => this.#pump(), wakeAt - now)
       this.#wakeUp.unref()
     }
+  }
+
+  /**
+   * How many to ask the unkeyed consumer for: the free room, once it is a quarter of `concurrency`
+   * or nothing is asked for yet. A pull request costs a subscription, a timer and a round trip;
+   * one per freed slot would cost more than the messages it brings.
+   */
+  #unkeyedPull(lane: LaneState): number {
+    const room = this.#concurrency - lane.held - lane.reserved
+    return room >= Math.ceil(this.#concurrency / 4) || (room > 0 && lane.reserved === 0) ? room : 0
   }
 
   #track(pull: Promise<void>): void {
@@ -249,8 +260,24 @@ export class GroupMember implements Subscription {
       // A confirmed ack costs a round trip per message, which halves a partition's throughput;
       // closing waits for it, so that what was acked before close resolved stays acked.
       else if (this.#closed) await item.msg.ackAck()
-      else item.msg.ack()
+      else {
+        this.#acks.push(item.msg)
+        this.#acking ??= setImmediate(() => this.#sendAcks())
+      }
     } catch (error) {
+      this.#settings.onError(error)
+    }
+  }
+
+  #sendAcks(): void {
+    clearImmediate(this.#acking)
+    this.#acking = undefined
+    const acks = this.#acks
+    this.#acks = []
+    try {
+      for (const msg of acks) msg.ack()
+    } catch (error) {
+      // The connection is closed: the server delivers them again after ack_wait.
       this.#settings.onError(error)
     }
   }

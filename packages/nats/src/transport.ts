@@ -11,11 +11,12 @@ import {
   type TransportFeatures,
   type TransportMessage,
 } from '@oncue/core'
-import { encode } from './codec.ts'
+import { encode, EXPECTED_STREAM_HEADER, ID_HEADER } from './codec.ts'
 import { storeDeadLetter } from './dead-letters.ts'
 import { GroupMember } from './member.ts'
 import { deadLetterNames, partitionOf } from './names.ts'
 import { type NatsSettings, type NatsTransportOptions, settingsOf } from './options.ts'
+import { StreamPublisher } from './publisher.ts'
 import { Topology } from './topology.ts'
 
 const FEATURES: TransportFeatures = { persistent: true, ordered: true, consumerGroups: true, delayedRetry: true, replay: true }
@@ -24,6 +25,7 @@ interface Connection {
   nc: NatsConnection
   js: JetStreamClient
   topology: Topology
+  publisher: StreamPublisher
 }
 
 /**
@@ -68,19 +70,17 @@ export class NatsTransport implements Transport, Replayable {
   }
 
   async publish(channel: string, messages: readonly TransportMessage[]): Promise<void> {
-    const { js, topology } = await this.#connect()
+    const { publisher, topology } = await this.#connect()
     if (messages.length === 0) return
     const stream = await topology.stream(channel)
-    const expect = { streamName: stream.names.stream }
-    // All sent before any ack is awaited: one connection keeps them in order, and the stream stores them so.
-    await Promise.all(
-      messages.map((message) => {
-        const { data, msgID, headers } = encode(message)
-        const subject =
-          message.key === undefined ? stream.names.unkeyed : stream.names.partition(partitionOf(message.key, stream.partitions))
-        return js.publish(subject, data, { msgID, headers, expect })
-      }),
-    ).catch((error: unknown) => {
+    const outgoing = messages.map((message) => {
+      const { data, msgID, headers } = encode(message)
+      headers.set(ID_HEADER, msgID)
+      headers.set(EXPECTED_STREAM_HEADER, stream.names.stream)
+      const subject = message.key === undefined ? stream.names.unkeyed : stream.names.partition(partitionOf(message.key, stream.partitions))
+      return { subject, data, headers, id: message.id }
+    })
+    await publisher.publish(outgoing).catch((error: unknown) => {
       // The stream may have been deleted under us: look for it (or create it) again next time.
       topology.forget(channel)
       throw error
@@ -117,6 +117,7 @@ export class NatsTransport implements Transport, Replayable {
     if (!connection) return
     // Acks and naks are sent without waiting for the server: flush them before the socket goes.
     await connection.nc.flush().catch(() => {})
+    connection.publisher.close()
     await connection.nc.close()
   }
 
@@ -136,7 +137,8 @@ export class NatsTransport implements Transport, Replayable {
     const nc = await connect({ name: 'oncue', maxReconnectAttempts: -1, ...settings.connection, servers: this.url })
     try {
       const js = jetstream(nc)
-      return { nc, js, topology: new Topology(await jetstreamManager(nc), js, settings) }
+      const topology = new Topology(await jetstreamManager(nc), js, settings)
+      return { nc, js, topology, publisher: new StreamPublisher(nc, settings.connection?.inboxPrefix) }
     } catch (error) {
       await nc.close()
       throw error

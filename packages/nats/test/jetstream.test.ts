@@ -64,6 +64,24 @@ describe('NATS transport on JetStream', { skip }, () => {
     assert.equal(info.state.messages, 3)
   })
 
+  it('publish rejects what the server did not store, and finds (or creates) the stream again next time', async () => {
+    const transport = await open()
+    const seen: string[] = []
+    await transport.subscribe({ channel: 'orders', group: 'g', concurrency: 4 }, async (d) => void seen.push(d.message.id))
+    await transport.publish('orders', [message('a')])
+    const stream = channelNames(transport.prefix, 'orders').stream
+    // Deleted under the transport: nobody answers for its subjects.
+    await jsm.streams.delete(stream)
+    await assert.rejects(transport.publish('orders', [message('lost-1'), message('lost-2')]), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'TRANSPORT_REFUSED')
+      assert.match(error.message, new RegExp(`no stream for ${transport.prefix}\\.orders\\.u`))
+      return true
+    })
+    await transport.publish('orders', [message('b')])
+    assert.equal((await jsm.streams.info(stream)).state.messages, 1)
+    await eventually(() => seen.includes('a'))
+  })
+
   it('redelivers a rejection that gives no delay after retryBackoffMs, the last delay repeating', async () => {
     const transport = await open({ retryBackoffMs: [300, 600] })
     const times: number[] = []
