@@ -16,7 +16,7 @@ export const BROKER_BUS_DEFAULTS = {
     publishers: 4,
     eventsPerTx: 100,
     maxInFlight: 2_000,
-    handlerConcurrency: 100,
+    handlerConcurrency: 400,
     poolSize: 20,
     outboxPollMs: 100,
     outboxBatch: 500,

@@ -29,10 +29,20 @@ interface Waiting {
 }
 
 /**
+ * Batches of one subscription in their transactions at once. A batch is a chain of round trips on
+ * one connection (the mark, each handler's statements, COMMIT), so one at a time leaves the
+ * database and the CPU idle between them; two overlap them. Measured with bench:brokers
+ * (concurrency 400): RabbitMQ 2,300–2,450 → 3,000–3,300 events/s, NATS 2,700–3,200 → 3,550;
+ * four were no faster. (With `concurrency` 100 the two halves of the deliveries in flight made
+ * batches too small to gain.)
+ */
+const IN_FLIGHT = 2
+
+/**
  * Group commit for one inbox subscription (every call has the subscription's group). A message in
  * a transaction of its own costs a BEGIN, an inbox mark and a COMMIT besides the handler's own
  * statements: on PostgreSQL that is most of the work per message. Here the deliveries that arrive
- * in the same turn of the event loop, or while a batch is running, share one transaction: one
+ * in the same turn of the event loop, or while batches are running, share one transaction: one
  * statement marks them all, each new one's handler runs in turn, and one COMMIT makes them durable.
  * A delivery settles (and the transport acks it) only after that COMMIT.
  *
@@ -54,13 +64,19 @@ export function batchedInbox(w: InboxBatchWiring): InboxRunner {
     throw new OncueError(ErrorCode.InvalidArgument, `inboxBatch: must be an integer ≥ 1, got ${w.max}`)
   const queue: Waiting[] = []
   let limit = w.max
-  let draining = false
+  let scheduled = false
+  let running = 0
 
-  const drain = async () => {
-    try {
-      while (queue.length > 0) await run(queue.splice(0, limit))
-    } finally {
-      draining = false
+  // Starts batches of what waits, up to IN_FLIGHT at once. Whatever arrives while they run waits
+  // for the next free slot, so under load a batch grows with the time the one before it took.
+  const pump = () => {
+    scheduled = false
+    while (queue.length > 0 && running < IN_FLIGHT) {
+      running++
+      void run(queue.splice(0, limit)).finally(() => {
+        running--
+        pump()
+      })
     }
   }
 
@@ -96,9 +112,9 @@ export function batchedInbox(w: InboxBatchWiring): InboxRunner {
   return (group, messageId, cause, handle) =>
     new Promise<void>((resolve, reject) => {
       queue.push({ group, messageId, cause, handle, resolve, reject })
-      if (draining) return
-      draining = true
-      // After this turn: the deliveries a transport hands over together go in the first batch.
-      setImmediate(() => void drain())
+      if (scheduled || running >= IN_FLIGHT) return
+      scheduled = true
+      // After this turn: the deliveries a transport hands over together go in one batch.
+      setImmediate(pump)
     })
 }
