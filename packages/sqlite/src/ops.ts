@@ -9,7 +9,7 @@ import {
   type StoreOp,
   type UpdateRunOp,
 } from '@oncue/core'
-import { entryParams, historyParams, newRunParams, patchParams, toRun } from './rows.ts'
+import { entryParams, historyParams, newRunParams, PATCH_COLUMNS, toRun } from './rows.ts'
 import type { Messaging } from './messaging/outbox.ts'
 import type { Statements } from './statements.ts'
 
@@ -64,15 +64,20 @@ function update(s: Statements, op: UpdateRunOp): OpResult {
   }
   const finishing = !isTerminalStatus(head.status) && isTerminalStatus(status)
   if (finishing) wakeAt = null
-  s.updateRun.run({
-    ...patchParams(patch),
-    id: op.runId,
-    epoch: op.epoch,
-    status,
-    wake_at: wakeAt,
-    at: op.at,
-    release: op.release ? 1 : 0,
-  })
+  // Only what changes (see sql.updateRunSql).
+  const params: Record<string, string | number | null> = { id: op.runId, epoch: op.epoch, at: op.at }
+  const columns: string[] = []
+  const set = (column: string, value: string | number | null) => {
+    columns.push(column)
+    params[column] = value
+  }
+  if (status !== head.status) set('status', status)
+  if (wakeAt !== head.wake_at) set('wake_at', wakeAt)
+  for (const [field, column] of PATCH_COLUMNS) {
+    const value = patch[field]
+    if (value !== undefined) set(column, value)
+  }
+  s.updateRun(columns, op.release === true).run(params)
   for (const entry of op.journal ?? []) s.upsertEntry.run(entryParams(op.runId, entry))
   appendHistory(s, op.runId, op.history ?? [])
   if (finishing && head.parent_id !== null) s.nudgeRun.run({ id: head.parent_id, at: op.at })
@@ -101,6 +106,9 @@ function cancel(s: Statements, op: CancelOp): OpResult {
   return OK
 }
 
+/** The events of one op, numbered after the run's last one. */
 function appendHistory(s: Statements, runId: string, events: readonly HistoryInput[]) {
-  for (const e of events) s.appendHistory.run(historyParams(runId, e))
+  if (events.length === 0) return
+  let seq = s.lastHistorySeq.get(runId)!.n
+  for (const e of events) s.insertHistory.run({ ...historyParams(runId, e), seq: ++seq })
 }

@@ -97,17 +97,6 @@ export const PATCH_COLUMNS = [
   ['blockedReason', 'blocked_reason'],
 ] as const satisfies readonly (readonly [keyof RunPatch, string])[]
 
-/** `set_<column>` says whether the patch has the field, so one prepared UPDATE serves every patch. */
-export function patchParams(patch: RunPatch): Record<string, string | number | null> {
-  const params: Record<string, string | number | null> = {}
-  for (const [field, column] of PATCH_COLUMNS) {
-    const value = patch[field]
-    params[`set_${column}`] = value === undefined ? 0 : 1
-    params[column] = value ?? null
-  }
-  return params
-}
-
 export interface JournalRow {
   run_id: string
   seq: number

@@ -1,5 +1,4 @@
 import { type RunFilter, TERMINAL_STATUSES } from '@oncue/core'
-import { PATCH_COLUMNS } from './rows.ts'
 
 /*
  * Every statement the store runs. Constants are prepared once per connection; the one query whose
@@ -35,16 +34,18 @@ export const SELECT_RUN = 'SELECT * FROM runs WHERE id = ?'
 
 export const SELECT_RUN_HEAD = 'SELECT status, epoch, wake_seq, wake_at, parent_id FROM runs WHERE id = ?'
 
-/** One statement for every patch: each optional column is kept unless its `set_` flag is 1. */
-export const UPDATE_RUN = `
-  UPDATE runs SET
-    status = @status,
-    wake_at = @wake_at,
-    updated_at = @at,
-    ${PATCH_COLUMNS.map(([, c]) => `${c} = CASE WHEN @set_${c} THEN @${c} ELSE ${c} END`).join(',\n    ')},
-    lease_owner = CASE WHEN @release THEN NULL ELSE lease_owner END,
-    lease_until = CASE WHEN @release THEN NULL ELSE lease_until END
-  WHERE id = @id AND epoch = @epoch`
+/**
+ * The UPDATE of one op, setting only `columns` (each bound as `@column`) besides updated_at, and
+ * clearing the lease when `release`. SQLite rewrites an index entry whenever its UPDATE sets a
+ * column of that index (or of a partial index's WHERE), changed or not: a step's result changes
+ * neither status, wake_at nor the lease, so it then leaves runs_due and runs_lease_owner alone.
+ * One statement per shape, prepared when first used (statements.ts); there are a handful.
+ */
+export function updateRunSql(columns: readonly string[], release: boolean): string {
+  const set = ['updated_at = @at', ...columns.map((c) => `${c} = @${c}`)]
+  if (release) set.push('lease_owner = NULL', 'lease_until = NULL')
+  return `UPDATE runs SET ${set.join(', ')} WHERE id = @id AND epoch = @epoch`
+}
 
 /** A signal, a cancel or a child finishing: look at the run again, now. Finished runs stay asleep. */
 export const NUDGE_RUN = `
@@ -85,9 +86,11 @@ export const UPSERT_ENTRY = `
   ON CONFLICT (run_id, seq) DO UPDATE SET ${JOURNAL_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}`
 
 /** Numbers the event after the run's last one: a seek on the (run_id, seq) primary key. */
-export const APPEND_HISTORY = `
-  INSERT INTO history (run_id, seq, at, type, payload)
-  SELECT @run_id, COALESCE(MAX(seq), 0) + 1, @at, @type, @payload FROM history WHERE run_id = @run_id`
+/** The last history seq of a run (0 for none): an op's events are numbered after it. */
+export const LAST_HISTORY_SEQ = 'SELECT COALESCE(MAX(seq), 0) AS n FROM history WHERE run_id = ?'
+
+export const INSERT_HISTORY = `
+  INSERT INTO history (run_id, seq, at, type, payload) VALUES (@run_id, @seq, @at, @type, @payload)`
 
 export const INSERT_SIGNAL = `
   INSERT INTO signals (run_id, name, data, sender, at) VALUES (@run_id, @name, @data, @sender, @at)`

@@ -8,16 +8,24 @@ import * as sql from './sql.ts'
  */
 export function prepareStatements(db: SqliteDatabase) {
   const prepare = <Row = unknown>(text: string) => db.prepare(text) as SqliteStatement<Row>
+  /** The UPDATE of each op shape seen (see sql.updateRunSql). */
+  const updates = new Map<string, SqliteStatement>()
   return {
     insertRun: prepare(sql.INSERT_RUN),
     selectRun: prepare<RunRow>(sql.SELECT_RUN),
     selectRunHead: prepare<RunHead>(sql.SELECT_RUN_HEAD),
-    updateRun: prepare(sql.UPDATE_RUN),
+    updateRun: (columns: readonly string[], release: boolean) => {
+      const key = `${columns.join(',')}${release ? '+release' : ''}`
+      let statement = updates.get(key)
+      if (!statement) updates.set(key, (statement = prepare(sql.updateRunSql(columns, release))))
+      return statement
+    },
     nudgeRun: prepare(sql.NUDGE_RUN),
     requestCancel: prepare(sql.REQUEST_CANCEL),
     cancelTargets: prepare<{ id: string }>(sql.CANCEL_TARGETS),
     upsertEntry: prepare(sql.UPSERT_ENTRY),
-    appendHistory: prepare(sql.APPEND_HISTORY),
+    lastHistorySeq: prepare<{ n: number }>(sql.LAST_HISTORY_SEQ),
+    insertHistory: prepare(sql.INSERT_HISTORY),
     insertSignal: prepare(sql.INSERT_SIGNAL),
     selectJournal: prepare<JournalRow>(sql.SELECT_JOURNAL),
     selectHistory: prepare<HistoryRow>(sql.SELECT_HISTORY),
