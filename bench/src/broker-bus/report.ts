@@ -212,8 +212,8 @@ function findings(rounds: readonly BrokerRound[][], brokers: Broker[], o: Broker
   const perTx = median(
     inbox.map((r) => (r.pg.ms['inbox: handler transaction'] ?? 0) / Math.max(1, r.pg.transactions['inbox: handler transaction'] ?? 0)),
   )
-  const ceiling = (o.tuning.poolSize / perTx) * 1000
-  const rate = median(inbox.map((r) => r.eventsPerSec))
+  const perBatch = median(inbox.map((r) => r.events / Math.max(1, r.pg.transactions['inbox: handler transaction'] ?? 0)))
+  const roundTrips = median(inbox.map((r) => r.pgStatementsPerEvent))
   const cpuInbox = median(inbox.map((r) => r.cpuMsPerEvent))
   const noopRuns = brokers.flatMap((b) => of(rounds, b).flatMap((x) => (x.noop ? [x.noop] : [])))
   const cpuNoop = median(noopRuns.map((r) => r.cpuMsPerEvent))
@@ -229,25 +229,22 @@ function findings(rounds: readonly BrokerRound[][], brokers: Broker[], o: Broker
   return [
     '### Findings',
     '',
-    `- **The inbox transaction is the limit.** Each event is one PostgreSQL transaction of its own on the handler side (the outbox, the relay and`,
-    `  the engine together add a few hundredths of one), and that transaction is five round trips: \`BEGIN\`, \`SET LOCAL search_path\`, the`,
-    '  inbox mark (`INSERT … ON CONFLICT DO NOTHING`), the handler’s insert, `COMMIT`. With the pool’s ' +
-      `${o.tuning.poolSize} connections and ${ms(perTx)} ms per inbox transaction (median here), the pool carries at most ` +
-      `${int(ceiling)} inbox transactions/s; this run handled ${int(rate)} events/s (median over brokers and rounds).`,
-    '  The handlers above the pool size only queue for a connection (the pool-wait row). Each of the five round trips waits for its',
-    `  turn on the benchmark’s event loop (busy ${pct(elu)} of the time) and on 2 cores shared with the PostgreSQL backends and the broker,`,
-    '  so the time per transaction is mostly scheduling, and a larger pool or more handlers adds queueing rather than rate',
-    '  (single development runs with RabbitMQ, 5,000 events: pool 10 / 20 / 50 gave 794 / 835 / 671 events/s).',
+    `- **The inbox commits in batches.** Deliveries of the subscription that arrive together share one PostgreSQL transaction: ${int(perBatch)} events`,
+    `  per inbox transaction here (median), ${ms(perTx)} ms each from \`BEGIN\` to the answer of \`COMMIT\`, two batches in flight at once. A batch is`,
+    '  `BEGIN` + `SET LOCAL search_path` (one round trip), one `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING` marking all',
+    '  of its messages, each handler’s own statement, `COMMIT`. So the inbox itself is a few hundredths of a round trip per event; what is',
+    `  left is the handler’s \`INSERT\`, one round trip each (${x2(roundTrips)} round trips per event in all), on one connection per batch.`,
     ...(noopRuns.length
       ? [
-          `- **CPU, not the disk.** The benchmark process spends ${x3(cpuInbox)} ms of CPU per event with the inbox and ${x3(cpuNoop)} ms without it:`,
-          '  the five statements per event are client work in Node (pg’s protocol, the transaction wrapper, the inbox runner), and each',
-          '  is matched by a PostgreSQL backend’s work on the same 2 cores. The commits themselves are cheap here (one per event).',
+          `- **CPU.** The benchmark process spends ${x3(cpuInbox)} ms of CPU per event with the inbox and ${x3(cpuNoop)} ms without it, its event`,
+          `  loop busy ${pct(elu)} of the time with the inbox. The difference is mostly the handler’s statement: node-postgres sends each`,
+          '  query with a socket write of its own (a `writev` system call, the largest single item in a CPU profile of a development run) and parses',
+          '  its answer, and a PostgreSQL backend does the matching work on the same 2 cores as the broker.',
         ]
       : []),
-    `- **The inbox’s share** of the time per event is ${x2(share)} (median): without it, the same outbox → broker path moves events several`,
-    '  times faster, and the outbox side costs little (one `app.transaction` per ' +
-      `${o.tuning.eventsPerTx} events, the relay moving a few hundred messages per publish call and per \`UPDATE … SET sent_at\`).`,
+    `- **The inbox’s share** of the time per event is ${x2(share)} (median): without it, the same outbox → broker path moves events faster,`,
+    '  and the outbox side costs little (one `app.transaction` per ' +
+      `${o.tuning.eventsPerTx} events, the relay moving a hundred or more messages per publish call and per \`UPDATE … SET sent_at\`).`,
     ...brokers.flatMap((b) => {
       const xs = of(rounds, b).filter((x) => x.noop)
       if (!xs.length) return []
@@ -260,15 +257,22 @@ function findings(rounds: readonly BrokerRound[][], brokers: Broker[], o: Broker
         '  consumes (outbox rows read and parsed, broker publish with confirms, the transport’s delivery path, envelope parsing and',
         '  schema validation). ' +
           (r >= BROKER_RATIO_TARGET
-            ? 'So the inbox is what misses the target on this broker.'
-            : 'So on this broker the inbox is not the only gap: batching the inbox gets at most the no-op rate, and the per-message work of the relay and the transport would have to shrink too.'),
+            ? 'So on this broker what misses the target is the handler side: the inbox batch and the handler’s statement per event.'
+            : 'So on this broker the handler side is not the only gap: the relay and the transport would have to move messages faster too.'),
       ]
     }),
-    '- **What would close the gap** (in the library, not changed here): group commit on the inbox side, as the SQLite store does: run',
-    '  the handlers of a delivered batch in one PostgreSQL transaction (one inbox mark insert of many rows, one COMMIT), acking the',
-    '  broker messages after it commits; fold `SET LOCAL search_path` into the `BEGIN` round trip (or set the search path on the pool’s',
-    '  connections once) so that an inbox transaction is four round trips rather than five.',
-    `- Not the limit: the relay. Every inbox commit pokes it, yet it runs only ${x3(relayRounds)} rounds per event (lease + read + mark),`,
+    '- **What would close the gap next** (not done):',
+    '  - RabbitMQ: the relay publishes one batch at a time — claim, publish, wait for every confirm of the quorum queue, mark sent. In a',
+    '    development run a 500-message publish took about 64 ms of an 85 ms round (the confirms wait for the queue’s Raft log on disk), so',
+    '    the no-op pipeline stops near 6,000 events/s while the machine is a quarter idle. Publishing the next batch while the confirms of',
+    '    the last are outstanding would lift it, but only with care for order: a batch refused after its successor was confirmed would be',
+    '    published again behind it, breaking per-key order.',
+    '  - The handler’s statements: one round trip each, in turn, on the batch’s connection. node-postgres has no pipeline mode, so a',
+    '    handler that writes for many events at once (`ctx.tx.execute` with a multi-row statement) is the lever an application has.',
+    '  - Each message is validated against its schema when published and again when received (about a tenth of the no-op path’s busy time',
+    '    in a profile); the receiving side cannot skip it (the schema may have changed), the publishing side could trust a message it',
+    '    built itself.',
+    `- Not the limit: the relay when the inbox runs. Every inbox commit pokes it, yet it runs only ${x3(relayRounds)} rounds per event (lease + read + mark),`,
     '  since a round in progress absorbs the pokes; nor the outbox writes (one `enqueue` call per transaction).',
     ...(brokers.includes('nats')
       ? [

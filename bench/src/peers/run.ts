@@ -38,9 +38,15 @@ export interface PeersResults {
 }
 
 /** Default workflows per measurement: fewer at low concurrency, where every system is slowest. */
-export const DEFAULT_WORKFLOWS: Record<number, number> = { 1: 100, 10: 200, 50: 500, 200: 500 }
+export const DEFAULT_WORKFLOWS: Record<number, number> = { 1: 300, 10: 300, 50: 500, 200: 500 }
 export const defaultWorkflows = (c: number) => DEFAULT_WORKFLOWS[c] ?? 500
-export const defaultWarmup = (c: number) => (c === 1 ? 10 : Math.min(c, 100))
+/**
+ * Every measurement is a fresh process: its first few hundred workflows run while the JIT (and
+ * PostgreSQL's per-session plan caches) warm up. With 10 warm-up workflows at c=1, p50 measured
+ * that, not the steady state: DBOS went from about 12 to 5–7 ms and oncue-postgres from 4.3 to
+ * 3.0 ms with 300 (bench:peers --levels 1, 4 rounds).
+ */
+export const defaultWarmup = (c: number) => Math.max(200, c)
 
 const childPath = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './child.ts' : './child.js', import.meta.url))
 
