@@ -61,6 +61,10 @@ export async function runAttempts(act: Activation, op: Op, def: StepDefinition, 
       ).finally(() => {
         act.busy--
         op.executing = false
+        // Done: stopping the activation now (the run may finish in this very turn) must not abort
+        // a step that already returned, nor time it out.
+        cancelTimeout?.()
+        act.aborts.delete(ac)
       })
       if (how.stopped()) return start.cancel()
       const pending = start.take()
@@ -96,9 +100,6 @@ export async function runAttempts(act: Activation, op: Op, def: StepDefinition, 
         history: [...(pending?.history ?? []), act.event(`${label}_retried`, { name: def.name, seq: op.seq, attempt, delay, error })],
         ...(pending?.patch ? { patch: pending.patch } : {}),
       })
-    } finally {
-      cancelTimeout?.()
-      act.aborts.delete(ac)
     }
   }
 }
