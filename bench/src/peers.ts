@@ -4,7 +4,7 @@ import { commandLine as sharedCommandLine, positiveInt, publishSection, runMain 
 import { makePool } from '@oncue/postgres'
 import { PG_ADMIN_URL, waitForPostgres } from './peers/proc.ts'
 import { PEERS_SECTION_HEADING, type PeersMachine, peersMachine, peerTargets, renderPeersMarkdown } from './peers/report.ts'
-import { defaultWarmup, defaultWorkflows, type PeersOptions, type PeersResults, runPeers } from './peers/run.ts'
+import { DEFAULT_MIN_MS, defaultWarmup, defaultWorkflows, type PeersOptions, type PeersResults, runPeers } from './peers/run.ts'
 import { LEVELS, SYSTEMS, type SystemName } from './peers/types.ts'
 
 const usage = `usage: npm run bench:peers -- [options]
@@ -13,6 +13,7 @@ const usage = `usage: npm run bench:peers -- [options]
   --levels LIST        concurrency levels (default ${LEVELS.join(',')}); 1 gives the sequential latency
   --workflows N        measured workflows at every level (default ${LEVELS.map((l) => `${defaultWorkflows(l)} at c=${l}`).join(', ')})
   --warmup N           warm-up workflows before each measurement (default ${LEVELS.map((l) => `${defaultWarmup(l)} at c=${l}`).join(', ')})
+  --seconds S          measure each for at least S seconds, more workflows if they finish sooner; warm up a third of it (default ${DEFAULT_MIN_MS / 1000})
   --rounds R           rounds, the order reversed every other round (default 3)
   --out FILE           write the markdown section into FILE (e.g. docs/benchmarks.md)
   --json               print the raw results as JSON instead of markdown
@@ -67,6 +68,7 @@ async function main() {
       levels: { type: 'string' },
       workflows: { type: 'string' },
       warmup: { type: 'string' },
+      seconds: { type: 'string' },
       rounds: { type: 'string' },
       out: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -105,6 +107,7 @@ async function main() {
     rounds: positiveInt('rounds', values.rounds, 3),
     workflows: workflows === undefined ? defaultWorkflows : () => workflows,
     warmup: warmup === undefined ? defaultWarmup : () => warmup,
+    minMs: positiveInt('seconds', values.seconds, DEFAULT_MIN_MS / 1000) * 1000,
     profile: !values['skip-profile'],
     log: (line) => console.error(line),
     signal: abort.signal,

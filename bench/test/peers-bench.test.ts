@@ -13,6 +13,7 @@ describe('peers benchmark', () => {
       rounds: 1,
       workflows: () => 10,
       warmup: () => 2,
+      minMs: 0,
       timeoutMs: 60_000,
     }
     const results = await runPeers(options)

@@ -26,12 +26,16 @@ async function driverFor(r: MeasureRequest, profiler?: ReturnType<typeof profile
   }
 }
 
-/** `n` workflows from `concurrency` loops, each: start one, await its result, next. Returns the latencies. */
-async function pool(driver: Driver, r: MeasureRequest, tag: string, n: number): Promise<number[]> {
+/**
+ * At least `n` workflows, and more until `minMs` have passed, from `concurrency` loops, each: start
+ * one, await its result, next. Returns the latencies, one per workflow.
+ */
+async function pool(driver: Driver, r: MeasureRequest, tag: string, n: number, minMs = 0): Promise<number[]> {
   const latencies: number[] = []
   let next = 0
+  const until = performance.now() + minMs
   const loop = async () => {
-    while (next < n) {
+    while (next < n || performance.now() < until) {
       const i = next++
       const t0 = performance.now()
       const out = await driver.run(`${r.idPrefix}-${tag}-${i}`, i)
@@ -54,7 +58,7 @@ export async function measure(r: MeasureRequest): Promise<Measurement> {
   })
   let closed = false
   try {
-    if (r.warmup > 0) await pool(driver, r, 'w', r.warmup)
+    if (r.warmup > 0) await pool(driver, r, 'w', r.warmup, r.warmupMinMs)
     // A backend reports its transactions to pg_stat_database at most once a second once idle:
     // wait for the warm-up's to land before the first sample.
     if (pg) await sleep(1100)
@@ -64,9 +68,10 @@ export async function measure(r: MeasureRequest): Promise<Measurement> {
     const cpu0 = selfCpuMs()
     profiler?.start()
     const t0 = performance.now()
-    const latencies = await pool(driver, r, 'm', r.workflows)
+    const latencies = await pool(driver, r, 'm', r.workflows, r.minMs)
     const ms = performance.now() - t0
-    const profile = profiler?.stop(r.workflows)
+    const n = latencies.length
+    const profile = profiler?.stop(n)
     const cpu1 = selfCpuMs()
     const server1 = r.serverPid === undefined ? undefined : processCpuMs(r.serverPid)
     const backends1 = await pg?.backendsCpu()
@@ -76,7 +81,6 @@ export async function measure(r: MeasureRequest): Promise<Measurement> {
     // reports at exit); give them a moment.
     if (pg) await sleep(300)
     const commits1 = await pg?.commits()
-    const n = r.workflows
     return {
       system: r.system,
       steps: r.steps,

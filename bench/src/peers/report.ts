@@ -1,6 +1,6 @@
 import { cpus, loadavg } from 'node:os'
 import { type Spread, spread } from '../stats.ts'
-import type { PeersOptions, PeersResults, RoundMeasurement } from './run.ts'
+import { DEFAULT_MIN_MS, type PeersOptions, type PeersResults, type RoundMeasurement } from './run.ts'
 import { cpuTotalMs, type Measurement, type SystemName } from './types.ts'
 
 export const PEERS_SECTION_HEADING = '## Peers: oncue beside DBOS Transact and Restate'
@@ -75,6 +75,7 @@ const int = (n: number) => Math.round(n).toLocaleString('en-US')
 const ms = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2))
 const x2 = (n: number) => n.toFixed(2)
 const x1 = (n: number) => n.toFixed(1)
+const secs = (msValue: number) => (msValue / 1000).toLocaleString('en-US', { maximumFractionDigits: 1 })
 const withRange = (s: Spread | undefined, f: (n: number) => string) =>
   s === undefined ? '–' : s.min === s.max ? f(s.median) : `${f(s.median)} (${f(s.min)} – ${f(s.max)})`
 const cellOf = (vs: number[], f: (n: number) => string) => (vs.length ? withRange(spread(vs), f) : '–')
@@ -206,6 +207,7 @@ export function renderPeersMarkdown(
   date = new Date(),
 ): string {
   const levels = [...o.levels].sort((a, b) => a - b)
+  const minMs = o.minMs ?? DEFAULT_MIN_MS
   const seq = latencyLevel(o.levels)
   const versions = Object.entries(results.versions).map(([k, v]) => `${k} ${v}`)
   const lines = [
@@ -219,9 +221,11 @@ export function renderPeersMarkdown(
     `- Command: \`${command}\``,
     `- Date: ${date.toISOString().slice(0, 10)}`,
     `- Machine: ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.postgres}${versions.length ? `, ${versions.join(', ')}` : ''}; 1-minute load average at the start ${m.load.toFixed(2)}`,
-    `- Per round, system, step count and level: ${levels.map((l) => `${int(o.workflows(l))} workflows at c=${l}`).join(', ')} ` +
+    `- Per round, system, step count and level: ${levels.map((l) => `${int(o.workflows(l))} workflows at c=${l}`).join(', ')}, ` +
+      `and more until ${secs(minMs)} s have passed ` +
       `(a pool of c loops, each: start a workflow with its own id, await its result, next); warm-up first, not counted: ` +
-      `${levels.map((l) => `${int(o.warmup(l))} at c=${l}`).join(', ')}. ${o.rounds} round${o.rounds === 1 ? '' : 's'}; the order of ` +
+      `${levels.map((l) => `${int(o.warmup(l))} at c=${l}`).join(', ')}, and at least ${secs(minMs / 3)} s. ` +
+      `${o.rounds} round${o.rounds === 1 ? '' : 's'}; the order of ` +
       'systems, step counts and levels is reversed every other round. Every measurement runs in its own Node process.',
     '- How each system is called: oncue `app.client.start(wf, x, { id })` then `handle.result()`, the worker in the same ' +
       'process (`worker.concurrency` max(100, c); PostgreSQL: the store’s default pool of 10). DBOS ' +
@@ -360,9 +364,12 @@ function findings(results: PeersResults, machine: PeersMachine, runs: readonly M
       'step result; history rows read the run’s last seq once per op instead of once per row. In a steady-state probe (c=50, ' +
       'alternating A/B) CPU per workflow went from 0.34 to 0.26 ms. Tried and not kept: journal and history as `WITHOUT ROWID` ' +
       'tables (no difference measurable here, and a migration copying every row).',
-    '- The warm-up is now at least 200 workflows at every level (it was 10 at c=1 and c=10). Each measurement is a fresh process, ' +
-      'and with 10 the sequential p50 measured the JIT and the connections’ plan caches warming up: DBOS’s went from about 12 to ' +
-      '5–8 ms with a longer warm-up, oncue-postgres’s from 4.3 to 3.0–3.4 ms, so the latency ratio is lower, and truer, than before.',
+    '- Each measurement now lasts at least 3 s (more workflows than the count when they finish sooner) after a warm-up of at ' +
+      'least 200 workflows and 1 s; it was 10 warm-up workflows at c=1 and c=10 and no minimum time. Every measurement is a fresh ' +
+      'process, and the short ones measured the JIT and the connections’ plan caches warming up: 500 workflows at c=50 took a ' +
+      'quarter of a second on oncue-sqlite, which then used 0.7–0.9 ms of CPU per workflow against 0.22 ms in 3 s; DBOS’s ' +
+      'sequential p50 went from about 12 to 5–8 ms, oncue-postgres’s from about 4 to 2–3 ms. The throughput ratios rose (oncue on ' +
+      'SQLite’s most) and the latency ratio stayed below 3: both are nearer the steady state.',
     '- Tried and not kept: two write batches in flight at once (one backend on a batch while the engine gathers the next). ' +
       'At c=50 it measured the same as one (about 2,100 workflows/s in a probe either way): the two cores are busy already.',
     '',
@@ -370,8 +377,8 @@ function findings(results: PeersResults, machine: PeersMachine, runs: readonly M
     '',
     `1. The sequential latency is ${x1(applies)} commits long, each ${ms(applyMs)} ms` +
       (dbosP50 !== undefined
-        ? ` (with the statements timed); a third of DBOS's p50 is ${ms(dbosP50 / 3)} ms, so the commits alone take ` +
-          `${x2((applies * applyMs) / (dbosP50 / 3))} of that budget before the process runs a step. `
+        ? ` (with the statements timed); a third of DBOS's p50 is ${ms(dbosP50 / 3)} ms, so the commits alone, as timed here, take ` +
+          `${x2((applies * applyMs) / (dbosP50 / 3))} times that budget before the process runs a step. `
         : '. ') +
       'A bare `UPDATE` and its commit takes about 0.2 ms ' +
       'here and `apply_batch` spends about 0.05 ms of backend time per op (a loop of 3,000 update ops in one transaction): the rest ' +

@@ -18,6 +18,11 @@ export interface PeersOptions {
   workflows: (concurrency: number) => number
   /** Warm-up workflows before each measurement, not counted. */
   warmup: (concurrency: number) => number
+  /**
+   * Each measurement lasts at least this long (more workflows than `workflows` when they finish
+   * sooner), after a warm-up of at least a third of it. Default 3 s.
+   */
+  minMs?: number
   /** Kill a measurement's process after this long. Default 5 minutes. */
   timeoutMs?: number
   /** After the rounds, measure oncue-postgres once more with its statements timed and counted (c=1 and the compared level). */
@@ -47,6 +52,11 @@ export const defaultWorkflows = (c: number) => DEFAULT_WORKFLOWS[c] ?? 500
  * 3.0 ms with 300 (bench:peers --levels 1, 4 rounds).
  */
 export const defaultWarmup = (c: number) => Math.max(200, c)
+/**
+ * 500 workflows at c=50 took a quarter of a second on oncue-sqlite: too short to leave the
+ * warm-up behind, and shorter than one of the engine's poll intervals.
+ */
+export const DEFAULT_MIN_MS = 3_000
 
 const childPath = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './child.ts' : './child.js', import.meta.url))
 
@@ -123,6 +133,8 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 export async function runPeers(o: PeersOptions): Promise<PeersResults> {
   const log = o.log ?? (() => {})
   const timeoutMs = o.timeoutMs ?? 5 * 60_000
+  const minMs = o.minMs ?? DEFAULT_MIN_MS
+  const durations = { minMs, warmupMinMs: Math.round(minMs / 3) }
   const databases = o.systems.flatMap((s) => (s === 'oncue-postgres' || s === 'dbos' ? [DATABASES[s]] : []))
   const run = `p${Date.now().toString(36)}`
   const measurements: RoundMeasurement[] = []
@@ -144,6 +156,7 @@ export async function runPeers(o: PeersOptions): Promise<PeersResults> {
                 concurrency,
                 workflows: o.workflows(concurrency),
                 warmup: o.warmup(concurrency),
+                ...durations,
                 idPrefix: `${run}-r${r}-${system}-${steps}-${concurrency}`,
                 ...(server ? { serverPid: server.pid } : {}),
               }
@@ -181,6 +194,7 @@ export async function runPeers(o: PeersOptions): Promise<PeersResults> {
           concurrency,
           workflows: o.workflows(concurrency),
           warmup: o.warmup(concurrency),
+          ...durations,
           idPrefix: `${run}-profile-${concurrency}`,
           profile: true,
         }

@@ -21,6 +21,10 @@ export interface MeasureRequest {
   concurrency: number
   workflows: number
   warmup: number
+  /** Measure at least this long: more than `workflows` when they finish sooner. */
+  minMs?: number
+  /** Warm up at least this long, likewise. */
+  warmupMinMs?: number
   /** Prefix of workflow ids, unique in the whole run. */
   idPrefix: string
   /** Restate only: the server's pid, to read its CPU time. */
