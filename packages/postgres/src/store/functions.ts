@@ -189,7 +189,14 @@ BEGIN
       WHEN 'signal' THEN ${s}.op_signal(op)
       WHEN 'cancel' THEN ${s}.op_cancel(op)
     END);
-    wakes := wakes OR op ->> 'type' <> 'update';
+    -- Signals, cancels and new runs wake workers elsewhere; not a run created under a lease: it
+    -- runs in the process that created it, and a NOTIFY serializes commits on a global lock and
+    -- wakes every listener for nothing.
+    wakes := wakes OR CASE op ->> 'type'
+      WHEN 'update' THEN false
+      WHEN 'create' THEN jsonb_typeof(op -> 'run' -> 'lease') IS DISTINCT FROM 'object'
+      ELSE true
+    END;
   END LOOP;
   -- Idle workers in other processes look now (one notification per transaction).
   IF wakes THEN PERFORM pg_notify('${wakeChannel}', origin); END IF;
