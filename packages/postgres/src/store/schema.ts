@@ -17,7 +17,8 @@ function functionsMigration(): Migration {
 /**
  * The store's migrations, by name, recorded in `<schema>.oncue_migrations` (shared with the log,
  * whose migrations are named `log-…`). Each is SQL for a schema; append new ones, never edit a
- * released one's tables (the functions live in their own migration, above). Timestamps are BIGINT milliseconds chosen by the engine, as in every store.
+ * released one's tables (the functions live in their own migration, above). Timestamps are BIGINT
+ * milliseconds chosen by the engine, as in every store.
  */
 export const STORE_MIGRATIONS: readonly Migration[] = [
   {
