@@ -205,12 +205,10 @@ export class Activation {
       updatedAt: this.now(),
     }
     this.setEntry(op, entry)
-    // The code may go on before the result is durable: whatever it does next is either a write
-    // committed after this one, or a step attempt, which waits for `resultsDurable()`. So nothing
-    // can be seen outside the run before the result it depends on is safe, and a fast step's
-    // result shares a commit with what follows it (e.g. the run's completion). For that the
-    // driver's turn is scheduled before the write: it hands the result over, and the code's next
-    // write joins the queue, before the committer's turn takes the batch.
+    // The code may go on before the result is durable: its next write commits after this one, and
+    // a step attempt waits for `resultsDurable()`, so nothing outside the run sees an unsafe result.
+    // The driver's turn is scheduled before the write, so the code's next write (e.g. the run's
+    // completion) joins this batch before the committer's turn takes it.
     op.state = 'ready'
     this.schedule()
     const durable = this.write({ journal: [entry], history, ...(outbox ? { outbox } : {}), ...(patch ? { patch } : {}) })
@@ -295,8 +293,7 @@ export class Activation {
 
   #settle(settled: Settled) {
     this.#settled = settled
-    // The code has returned: with nothing left to hand it, finish in this turn rather than the
-    // next, so the run's last write joins the batch its last result is in.
+    // Returned with nothing left to hand over: finish now, so the last write joins the last result's batch.
     if ([...this.ops.values()].some((op) => op.state === 'ready')) this.schedule()
     else queueMicrotask(() => this.#tick())
   }
