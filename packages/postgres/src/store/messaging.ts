@@ -14,6 +14,7 @@ import {
 import type pg from 'pg'
 import { checkout, inTransaction, query, type Queryable } from '../db.ts'
 import { quoted } from './schema.ts'
+import { StatementCache } from './statements.ts'
 
 /** The outbox, inbox and mailbox on PostgreSQL (see the Store contract in @oncue/core). */
 export class PostgresMessaging {
@@ -21,6 +22,7 @@ export class PostgresMessaging {
   readonly #s: string
 
   readonly #schema: string
+  readonly #statements = new StatementCache()
 
   constructor(pool: pg.Pool, schema: string) {
     this.#pool = pool
@@ -169,7 +171,11 @@ export class PostgresMessaging {
     const tx: StoreTransaction = {
       execute: async (q: SqlQuery) => {
         check('tx.execute')
-        const result = await query(client, numbered(q.text), [...q.values])
+        const { text, name } = this.#statements.statement(q.text, q.values)
+        const result = await query(client, text, [...q.values], name).catch((err: unknown) => {
+          this.#statements.failed(q.text, err)
+          throw err
+        })
         return { rows: result.rows, changes: result.command === 'SELECT' ? 0 : (result.rowCount ?? 0) }
       },
       enqueue: async (messages, at) => {
@@ -221,21 +227,4 @@ export class PostgresMessaging {
   async #lockType(c: Queryable, type: string) {
     await query(c, 'SELECT pg_advisory_xact_lock(hashtext($1))', [`${this.#schema}.mailbox.${type}`])
   }
-}
-
-/** `?` placeholders (the neutral form of `sql`) as PostgreSQL's `$1, $2 …`; `?` inside quotes stays. */
-export function numbered(text: string): string {
-  let n = 0
-  let quote: string | undefined
-  let out = ''
-  for (const ch of text) {
-    if (quote) {
-      if (ch === quote) quote = undefined
-      out += ch
-    } else if (ch === "'" || ch === '"') {
-      quote = ch
-      out += ch
-    } else out += ch === '?' ? `$${++n}` : ch
-  }
-  return out
 }
