@@ -77,22 +77,6 @@ export async function recreateDatabase(database: string): Promise<void> {
   }
 }
 
-/**
- * Leaves `database` as a measurement should find it: vacuumed and analyzed, and with nothing dirty
- * waiting to be written. Otherwise the dead rows and dirty pages of the measurement before (often
- * the same system at another level) are vacuumed and written out during this one, and charged to
- * whichever system runs next. pgbench likewise vacuums before every run.
- */
-export async function settleDatabase(database: string): Promise<void> {
-  const pool = makePool(databaseUrl(database), { max: 1 })
-  try {
-    await pool.query('VACUUM (ANALYZE)')
-    await pool.query('CHECKPOINT')
-  } finally {
-    await pool.end()
-  }
-}
-
 export async function dropDatabase(database: string): Promise<void> {
   const pool = makePool(PG_ADMIN_URL, { max: 1 })
   try {

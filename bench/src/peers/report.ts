@@ -226,10 +226,7 @@ export function renderPeersMarkdown(
       `(a pool of c loops, each: start a workflow with its own id, await its result, next); warm-up first, not counted: ` +
       `${levels.map((l) => `${int(o.warmup(l))} at c=${l}`).join(', ')}, and at least ${secs(minMs / 3)} s. ` +
       `${o.rounds} round${o.rounds === 1 ? '' : 's'}; the order of ` +
-      'systems, step counts and levels is reversed every other round. Every measurement runs in its own Node process. ' +
-      'Before each measurement on PostgreSQL (oncue-postgres, DBOS) its database is vacuumed and checkpointed ' +
-      '(`VACUUM (ANALYZE)`, `CHECKPOINT`), as pgbench vacuums before a run, so no measurement pays for the dead rows ' +
-      'and dirty pages of the one before.',
+      'systems, step counts and levels is reversed every other round. Every measurement runs in its own Node process.',
     '- How each system is called: oncue `app.client.start(wf, x, { id })` then `handle.result()`, the worker in the same ' +
       'process (`worker.concurrency` max(100, c); PostgreSQL: the store’s default pool of 10). DBOS ' +
       '`DBOS.withNextWorkflowID(id, () => wf(x))`, a direct call that runs the workflow in the process, each step ' +

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { dropDatabase, recreateDatabase, settleDatabase, waitForPostgres } from './proc.ts'
+import { dropDatabase, recreateDatabase, waitForPostgres } from './proc.ts'
 import { startRestateServer } from './restate-server.ts'
 import { DATABASES, type Measurement, type MeasureRequest, type SystemName } from './types.ts'
 
@@ -128,8 +128,7 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
  * order of systems, of step counts and of levels is reversed every other round, so drift in the
  * machine does not always favour the same side. Restate's server is started before Restate's
  * measurements in each round (fresh data folder) and stopped after them; the PostgreSQL databases
- * are created at the start and dropped at the end, also on failure, and vacuumed and checkpointed
- * before each measurement on them (see `settleDatabase`).
+ * are created at the start and dropped at the end, also on failure.
  */
 export async function runPeers(o: PeersOptions): Promise<PeersResults> {
   const log = o.log ?? (() => {})
@@ -161,7 +160,6 @@ export async function runPeers(o: PeersOptions): Promise<PeersResults> {
                 idPrefix: `${run}-r${r}-${system}-${steps}-${concurrency}`,
                 ...(server ? { serverPid: server.pid } : {}),
               }
-              if (system === 'oncue-postgres' || system === 'dbos') await settleDatabase(DATABASES[system])
               let m: Measurement
               try {
                 m = await runChild(request, timeoutMs, o.signal)
@@ -200,7 +198,6 @@ export async function runPeers(o: PeersOptions): Promise<PeersResults> {
           idPrefix: `${run}-profile-${concurrency}`,
           profile: true,
         }
-        await settleDatabase(DATABASES['oncue-postgres'])
         const m = await runChild(request, timeoutMs, o.signal)
         profiles.push(m)
         log(
