@@ -14,31 +14,12 @@ import type {
   SignalRecord,
 } from '../store/port.ts'
 import { WorkflowContextImpl } from './context.ts'
+import type { Op } from './op.ts'
 import type { WorkflowDefinition } from './definitions.ts'
 import type { EngineHost } from './host.ts'
 import { newJournalEntry } from '../store/records.ts'
 import { SeededRandom } from './prng.ts'
 import { compensate } from './saga.ts'
-
-/** Where an operation of the workflow code stands in this activation. */
-type OpState =
-  | 'live' // work in progress here: a step attempt, a write, a store lookup
-  | 'waiting' // on a timer, a signal or a child: the run may suspend
-  | 'ready' // outcome known and durable, not yet handed to the code
-  | 'delivered'
-
-export interface Op {
-  readonly seq: number
-  entry: JournalEntry
-  state: OpState
-  resolve: (value: unknown) => void
-  reject: (error: unknown) => void
-  cancelTimer?: (() => void) | undefined
-  /** A step attempt of this operation is executing user code. */
-  executing?: boolean
-  /** Looks again at what a waiting operation waits for (after a nudge). */
-  recheck?: (() => void) | undefined
-}
 
 /** How the run's code ended, once it has. */
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown }

@@ -1,6 +1,7 @@
 import { ErrorCode, isTerminal, OncueError, RetryableError, serializeError } from '../errors.ts'
 import type { HistoryInput, JournalEntry, RunPatch } from '../store/port.ts'
-import type { Activation, Op } from './activation.ts'
+import type { Activation } from './activation.ts'
+import type { Op } from './op.ts'
 import type { StepDefinition } from './definitions.ts'
 import { type RetryPolicy, retryDelay } from './retry.ts'
 
