@@ -355,6 +355,12 @@ function findings(results: PeersResults, machine: PeersMachine, runs: readonly M
     '',
     '#### What changed since the last run, and what did not help',
     '',
+    '- Tried and not kept: `VACUUM (ANALYZE)` and `CHECKPOINT` on the system’s database before each measurement (as pgbench ' +
+      'vacuums before a run), meant to keep one measurement’s dead rows and dirty pages out of the next. In two alternating ' +
+      'pairs it made oncue’s sequential p50 slower (2.84 and 2.77 ms → 3.76 and 3.53) and DBOS’s faster (7.06 and 6.26 → 5.84 ' +
+      'and 5.21). Likely causes, not verified: analyzed while nearly empty, oncue’s tables get plans for tiny tables, which ' +
+      '`apply_batch` keeps while they grow; and after a checkpoint each page is written whole to the WAL on its first change. A method ' +
+      'that moves the two systems in opposite directions is not neutral, so the runs go on back to back as before.',
     '- `apply_batch` writes every statement out in PL/pgSQL. It used to call `LANGUAGE sql` helpers (history, outbox, nudge), ' +
       'which PostgreSQL parses and plans again on every call; one write batch of the sequential path went from 0.68 to about ' +
       '0.47 ms. `apply_batch` is also a named prepared statement, parsed once per connection.',
@@ -383,10 +389,14 @@ function findings(results: PeersResults, machine: PeersMachine, runs: readonly M
         ? ` (with the statements timed); a third of DBOS's p50 is ${ms(dbosP50 / 3)} ms, so the commits alone, as timed here, take ` +
           `${x2((applies * applyMs) / (dbosP50 / 3))} times that budget before the process runs a step. `
         : '. ') +
-      'A bare `UPDATE` and its commit takes about 0.2 ms ' +
-      'here and `apply_batch` spends about 0.05 ms of backend time per op (a loop of 3,000 update ops in one transaction): the rest ' +
-      'is the larger WAL record to flush. Fewer history rows per step (scheduled, started and completed in one commit could be ' +
-      'one row) would shrink it.',
+      'Replayed with pgbench (no Node in the loop), the four write batches of one workflow take 1.53 ms with synchronous ' +
+      'commit and 0.76 ms without; four single-row INSERT transactions take 0.93 and 0.24 ms. So about half of each commit is ' +
+      'the WAL flush, and `apply_batch` does about 0.13 ms more work per batch than a bare INSERT: the 10 history rows of a ' +
+      'workflow about 0.18 ms of it (measured by leaving them out), the journal upserts 0.05 ms, the run’s insert and updates ' +
+      'the rest. The engine’s own hops between commits take about 0.015 ms each, 0.18 ms per workflow (timestamps in a c=1 ' +
+      'probe). Fewer history rows per step (scheduled, started and completed in one commit could be one row) would shrink ' +
+      'the largest part; the four commits themselves are the floor while a step’s result must be durable before the next ' +
+      'step starts.',
     '2. Under load, set-based statements per batch (all journal rows of a batch in one `INSERT … SELECT FROM jsonb_to_recordset`, ' +
       'all history rows in another, run updates in one `UPDATE … FROM`) instead of a loop of statements per op.',
   ]
