@@ -67,6 +67,28 @@ export const outboxTests: StoreTestGroup = {
       assert.deepEqual(ids(await relay(store, 'a', T0 + 30)), ['m3'])
     })
 
+    test('a claim leaves out the seqs it is told are being published, and nothing else', async (store) => {
+      await applyOne(store, { type: 'create', run: newRun('r1'), history: [], outbox: ['m1', 'm2', 'm3', 'm4'].map((id) => message(id)) })
+      const first = await relay(store, 'a', T0, 2)
+      assert.deepEqual(ids(first), ['m1', 'm2'])
+      const next = await store.claimOutbox({ owner: 'a', now: T0 + 1, leaseMs: 1_000, limit: 2, exclude: first.map((r) => r.seq) })
+      assert.deepEqual(ids(next), ['m3', 'm4'], 'the next rows after the ones in flight')
+      const none = await store.claimOutbox({
+        owner: 'a',
+        now: T0 + 2,
+        leaseMs: 1_000,
+        limit: 10,
+        exclude: [...first, ...next].map((r) => r.seq),
+      })
+      assert.deepEqual(none, [])
+      await store.markOutboxSent('a', [next[0]!.seq], T0 + 3)
+      assert.deepEqual(
+        ids(await relay(store, 'a', T0 + 4)),
+        ['m1', 'm2', 'm4'],
+        'excluded rows are still unsent; only marked ones are done',
+      )
+    })
+
     test('a transaction commits its messages and inbox marks together, or neither', async (store) => {
       const transaction = transactional(store)
       const value = await transaction(

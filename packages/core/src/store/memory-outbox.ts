@@ -17,8 +17,9 @@ export class MemoryOutbox {
   claim(req: OutboxClaim): OutboxRecord[] {
     if (this.#relay && this.#relay.owner !== req.owner && this.#relay.until > req.now) return []
     this.#relay = { owner: req.owner, until: req.now + req.leaseMs }
+    const exclude = new Set(req.exclude)
     return this.#messages
-      .filter((m) => m.sentAt === null)
+      .filter((m) => m.sentAt === null && !exclude.has(m.seq))
       .slice(0, req.limit)
       .map(({ sentAt: _, ...m }) => ({ ...m }))
   }

@@ -157,6 +157,8 @@ export interface OutboxClaim {
   now: number
   leaseMs: number
   limit: number
+  /** Seqs the relay is publishing now: left out, though still unsent. */
+  exclude?: readonly number[]
 }
 
 /**

@@ -38,7 +38,7 @@ export class PostgresMessaging {
       await query<{ owner: string; lease_until: number }>(this.#pool, `SELECT owner, lease_until FROM ${s}.outbox_relay WHERE id = 1`)
     ).rows[0]
     if (lease && lease.owner !== req.owner && lease.lease_until > req.now) return []
-    if (lease?.owner === req.owner && lease.lease_until - req.now > req.leaseMs / 2) return this.#unsent(req.limit)
+    if (lease?.owner === req.owner && lease.lease_until - req.now > req.leaseMs / 2) return this.#unsent(req.limit, req.exclude)
     // Take the relay lease when it is free, expired or ours; only the holder reads the outbox.
     const held = await query<{ owner: string }>(
       this.#pool,
@@ -49,10 +49,10 @@ export class PostgresMessaging {
       [req.owner, req.now + req.leaseMs, req.now],
     )
     if (held.rowCount === 0) return []
-    return this.#unsent(req.limit)
+    return this.#unsent(req.limit, req.exclude)
   }
 
-  async #unsent(limit: number): Promise<OutboxRecord[]> {
+  async #unsent(limit: number, exclude: readonly number[] = []): Promise<OutboxRecord[]> {
     const s = this.#s
     const rows = await query<{
       seq: number
@@ -62,9 +62,12 @@ export class PostgresMessaging {
       key: string | null
       body: string
       created_at: number
-    }>(this.#pool, `SELECT seq, channel, id, type, key, body, created_at FROM ${s}.outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1`, [
-      limit,
-    ])
+    }>(
+      this.#pool,
+      `SELECT seq, channel, id, type, key, body, created_at FROM ${s}.outbox
+       WHERE sent_at IS NULL AND NOT (seq = ANY($2::bigint[])) ORDER BY seq LIMIT $1`,
+      [limit, exclude],
+    )
     return rows.rows.map((r) => ({
       seq: r.seq,
       channel: r.channel,

@@ -30,8 +30,8 @@ export function prepareMessaging(db: SqliteDatabase) {
   const enqueue = (messages: readonly OutboxMessage[] | undefined, at: number) => {
     for (const m of messages ?? []) s.insertOutbox.run({ channel: m.channel, id: m.id, type: m.type, key: m.key ?? null, body: m.body, at })
   }
-  const unsent = (limit: number): OutboxRecord[] =>
-    s.selectUnsent.all({ limit }).map((r) => ({
+  const unsent = (limit: number, exclude: readonly number[] = []): OutboxRecord[] =>
+    s.selectUnsent.all({ limit, exclude: JSON.stringify(exclude) }).map((r) => ({
       seq: r.seq,
       channel: r.channel,
       id: r.id,
@@ -42,14 +42,14 @@ export function prepareMessaging(db: SqliteDatabase) {
     }))
   const take = db.transaction((req: OutboxClaim): OutboxRecord[] => {
     s.takeRelay.run({ owner: req.owner, until: req.now + req.leaseMs, now: req.now })
-    return s.relayOwner.get()?.owner === req.owner ? unsent(req.limit) : []
+    return s.relayOwner.get()?.owner === req.owner ? unsent(req.limit, req.exclude) : []
   })
   // An idle relay polls often: while its lease has more than half to run, or another's is live,
   // a claim only reads, so polling costs no commit (and no fsync).
   const claim = (req: OutboxClaim): OutboxRecord[] => {
     const lease = s.relayLease.get()
     if (lease && lease.owner !== req.owner && lease.lease_until > req.now) return []
-    if (lease?.owner === req.owner && lease.lease_until - req.now > req.leaseMs / 2) return unsent(req.limit)
+    if (lease?.owner === req.owner && lease.lease_until - req.now > req.leaseMs / 2) return unsent(req.limit, req.exclude)
     return take.immediate(req)
   }
   const markSent = db.transaction((owner: string, seqs: readonly number[], at: number) => {

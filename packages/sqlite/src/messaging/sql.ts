@@ -14,7 +14,8 @@ export const RELAY_OWNER = 'SELECT owner FROM outbox_relay WHERE id = 1'
 export const RELAY_LEASE = 'SELECT owner, lease_until FROM outbox_relay WHERE id = 1'
 
 export const SELECT_UNSENT = `
-  SELECT seq, channel, id, type, key, body, created_at FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT @limit`
+  SELECT seq, channel, id, type, key, body, created_at FROM outbox
+  WHERE sent_at IS NULL AND seq NOT IN (SELECT value FROM json_each(@exclude)) ORDER BY seq LIMIT @limit`
 
 export const MARK_SENT = 'UPDATE outbox SET sent_at = @at WHERE seq = @seq AND sent_at IS NULL'
 
