@@ -17,12 +17,24 @@ const prepared = async (store: PostgresStore) =>
     (r) => r.statement,
   )
 
-test('a repeated statement is prepared once per connection; one used once, or without parameters, is not', { skip: db.skip }, async () => {
-  // One connection, so every transaction meets the statements the ones before it prepared.
+/**
+ * A store on a pool of one connection, so every transaction meets the statements the ones before it
+ * prepared; closed after `fn`.
+ */
+async function onOneConnection(fn: (store: PostgresStore) => Promise<void>) {
   const pool = makePool(db.url, { max: 1 })
   const store = new PostgresStore(pool, { schema: db.schema() })
   try {
     await store.init()
+    await fn(store)
+  } finally {
+    await store.close()
+    await pool.end()
+  }
+}
+
+test('a repeated statement is prepared once per connection; one used once, or without parameters, is not', { skip: db.skip }, () =>
+  onOneConnection(async (store) => {
     await run(store, 'CREATE TABLE charges (id TEXT PRIMARY KEY, n INTEGER)')
     for (let n = 0; n < 3; n++) await run(store, 'INSERT INTO charges (id, n) VALUES (?, ?)', [`c${n}`, n])
     await run(store, 'SELECT n FROM charges WHERE id = ?', ['c1'])
@@ -34,17 +46,11 @@ test('a repeated statement is prepared once per connection; one used once, or wi
       [{ n: 0 }, { n: 1 }, { n: 2 }],
       'the prepared INSERT wrote every row',
     )
-  } finally {
-    await store.close()
-    await pool.end()
-  }
-})
+  }),
+)
 
-test('after ALTER TABLE changes what a prepared SELECT * returns, it fails once and then runs unprepared', { skip: db.skip }, async () => {
-  const pool = makePool(db.url, { max: 1 })
-  const store = new PostgresStore(pool, { schema: db.schema() })
-  try {
-    await store.init()
+test('after ALTER TABLE changes what a prepared SELECT * returns, it fails once and then runs unprepared', { skip: db.skip }, () =>
+  onOneConnection(async (store) => {
     await run(store, 'CREATE TABLE orders (id TEXT PRIMARY KEY)')
     await run(store, 'INSERT INTO orders (id) VALUES (?)', ['o1'])
     const read = () => run(store, 'SELECT * FROM orders WHERE id = ?', ['o1'])
@@ -55,8 +61,5 @@ test('after ALTER TABLE changes what a prepared SELECT * returns, it fails once 
     await assert.rejects(read(), (err: { code?: string }) => err.code === '0A000', 'PostgreSQL refuses the old plan')
     assert.deepEqual(await read(), [{ id: 'o1', status: 'placed' }], 'then the statement runs unnamed')
     assert.deepEqual(await read(), [{ id: 'o1', status: 'placed' }])
-  } finally {
-    await store.close()
-    await pool.end()
-  }
-})
+  }),
+)

@@ -30,7 +30,6 @@ interface Round {
   seqs: number[]
   /** Its keyed messages' channel and key (`keyOf`). */
   keys: Set<string>
-  size: number
   /** Settles once the round is published and marked sent: with its error if it failed. */
   done: Promise<unknown>
 }
@@ -99,7 +98,7 @@ export class OutboxRelay {
   async relayOnce(): Promise<number> {
     const { round } = await this.#startRound([])
     if (round) await settled(round)
-    return round?.size ?? 0
+    return round?.seqs.length ?? 0
   }
 
   /**
@@ -137,7 +136,6 @@ export class OutboxRelay {
     const round: Round = {
       seqs: send.map((r) => r.seq),
       keys: new Set(send.flatMap((r) => (r.key === undefined ? [] : [keyOf(r)]))),
-      size: send.length,
       // Never rejects, so a round waiting its turn is no unhandled rejection.
       done: publish().then(
         () => undefined,

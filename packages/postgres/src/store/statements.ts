@@ -55,7 +55,7 @@ export class StatementCache {
       known.name = `oncue_tx_${nextName++}`
       this.#named++
     }
-    return known.unprepared ? { text: known.text } : known
+    return known.name && !known.unprepared ? { text: known.text, name: known.name } : { text: known.text }
   }
 
   /**
